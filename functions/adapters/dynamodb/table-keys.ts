@@ -1,0 +1,27 @@
+import type { CapacityClass } from "../../core/weights.js";
+
+/**
+ * One table holds pools, capacity counters, runs, their inputs and the waiting queues
+ * (docs/dynamodb-layout.md). Keys are built here and nowhere else.
+ */
+export const Keys = {
+  pool: (poolId: string) => ({ pk: `POOL#${poolId}`, sk: "POOL" }),
+  capacity: (poolId: string, capacityClass: CapacityClass) => ({
+    pk: `POOL#${poolId}`,
+    sk: `CAPACITY#${capacityClass}`,
+  }),
+  defaultPool: () => ({ pk: "DEFAULT_POOL", sk: "DEFAULT_POOL" }),
+  run: (runId: string) => ({ pk: `RUN#${runId}`, sk: "RUN" }),
+  runInput: (runId: string) => ({ pk: `RUN#${runId}`, sk: "INPUT" }),
+  queuePartition: (poolId: string, capacityClass: CapacityClass) => `QUEUE#${poolId}#${capacityClass}`,
+  queueEntry: (poolId: string, capacityClass: CapacityClass, queueKey: string) => ({
+    pk: Keys.queuePartition(poolId, capacityClass),
+    sk: queueKey,
+  }),
+  /** Sparse GSI: only runs holding weight carry activityPk, so the reconciler reads just those. */
+  activityPartition: (poolId: string) => `ACTIVE#${poolId}`,
+  poolsPartition: () => "POOLS",
+} as const;
+
+export const ACTIVITY_INDEX = "byActivity";
+export const POOLS_INDEX = "byKind";

@@ -1,0 +1,5 @@
+import { createExecutorDeps } from "../config/create-aws-deps.js";
+import { loadExecutorConfig } from "../config/executor-config.js";
+import { createReconcileHandler } from "../handlers/reconcile.js";
+
+export const handler = createReconcileHandler(createExecutorDeps(loadExecutorConfig(process.env)));

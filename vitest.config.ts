@@ -1,0 +1,35 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    reporters: ["default", "./test/support/summary-reporter.ts"],
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          env: { POWERTOOLS_LOG_LEVEL: "SILENT", POWERTOOLS_METRICS_DISABLED: "true" },
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          globalSetup: ["./test/support/moto-global-setup.ts"],
+          setupFiles: ["./test/support/moto-env.ts"],
+          // One moto for the run, reset between tests: files must not share it at the same time.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          env: {
+            POWERTOOLS_LOG_LEVEL: "SILENT",
+            POWERTOOLS_METRICS_DISABLED: "true",
+            AWS_REGION: "us-east-1",
+            AWS_ACCESS_KEY_ID: "testing",
+            AWS_SECRET_ACCESS_KEY: "testing",
+          },
+        },
+      },
+    ],
+  },
+});
