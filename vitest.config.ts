@@ -22,12 +22,39 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 60_000,
           env: {
-            POWERTOOLS_LOG_LEVEL: "SILENT",
+            // Logs go through the global console, where the fixture keeps them for secret scans.
+            POWERTOOLS_DEV: "true",
             POWERTOOLS_METRICS_DISABLED: "true",
             AWS_REGION: "us-east-1",
             AWS_ACCESS_KEY_ID: "testing",
             AWS_SECRET_ACCESS_KEY: "testing",
           },
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          globalSetup: ["./test/support/moto-global-setup.ts"],
+          setupFiles: ["./test/support/moto-env.ts"],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          env: {
+            POWERTOOLS_DEV: "true",
+            POWERTOOLS_METRICS_DISABLED: "true",
+            AWS_REGION: "us-east-1",
+            AWS_ACCESS_KEY_ID: "testing",
+            AWS_SECRET_ACCESS_KEY: "testing",
+          },
+        },
+      },
+      {
+        test: {
+          name: "stack",
+          include: ["test/stack/**/*.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Creates (or refreshes) the project-local Python venv in .venv with the pinned requirements.
-// Idempotent and quick when nothing changed: a stamp file records the hash of the requirements.
+// Creates (or refreshes) the project-local Python venvs with their pinned requirements.
+// Idempotent and quick when nothing changed: a stamp file in each venv records the hash of its requirements.
+//   .venv       test/support/requirements.txt        moto (the local AWS) and the DataHub CLI
+//   .venv-cfn   test/support/requirements-cfn.txt    template checkers (cfn-lint, checkov), kept apart for their pins
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -8,34 +10,39 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const venv = join(root, ".venv");
-const requirementFiles = [join(root, "test", "support", "requirements.txt")];
-const stamp = join(venv, ".requirements-hash");
 const python = process.env.PYTHON ?? "python3";
+const venvs = [
+  { dir: ".venv", requirements: "test/support/requirements.txt" },
+  { dir: ".venv-cfn", requirements: "test/support/requirements-cfn.txt" },
+];
 
-const hash = createHash("sha256");
-for (const file of requirementFiles) hash.update(readFileSync(file));
-const wanted = hash.digest("hex");
-
-if (existsSync(stamp) && readFileSync(stamp, "utf8").trim() === wanted) process.exit(0);
-
-const version = execFileSync(python, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).toString().trim();
-const [major, minor] = version.split(".").map(Number);
-if (major < 3 || (major === 3 && minor < 10)) {
-  console.error(`Python >= 3.10 is needed for the local AWS (moto); ${python} is ${version}. Set PYTHON to another.`);
-  process.exit(1);
+checkPython();
+for (const { dir, requirements } of venvs) {
+  const file = join(root, requirements);
+  if (!existsSync(file)) continue;
+  ensureVenv(join(root, dir), file);
 }
-if (!existsSync(join(venv, "bin", "python"))) {
-  console.log(`creating the Python venv in ${venv}`);
-  execFileSync(python, ["-m", "venv", venv], { stdio: "inherit" });
+
+function checkPython() {
+  const version = execFileSync(python, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).toString().trim();
+  const [major, minor] = version.split(".").map(Number);
+  if (major < 3 || (major === 3 && minor < 10)) {
+    console.error(`Python >= 3.10 is needed (moto, the DataHub CLI); ${python} is ${version}. Set PYTHON to another.`);
+    process.exit(1);
+  }
 }
-const pip = join(venv, "bin", "pip");
-console.log("installing the pinned Python requirements (moto) into .venv");
-execFileSync(
-  pip,
-  ["install", "--quiet", "--disable-pip-version-check", ...requirementFiles.flatMap((f) => ["-r", f])],
-  {
+
+function ensureVenv(venv, requirements) {
+  const stamp = join(venv, ".requirements-hash");
+  const wanted = createHash("sha256").update(readFileSync(requirements)).digest("hex");
+  if (existsSync(stamp) && readFileSync(stamp, "utf8").trim() === wanted) return;
+  if (!existsSync(join(venv, "bin", "python"))) {
+    console.log(`creating the Python venv ${venv}`);
+    execFileSync(python, ["-m", "venv", venv], { stdio: "inherit" });
+  }
+  console.log(`installing ${requirements} into ${venv}`);
+  execFileSync(join(venv, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", "-r", requirements], {
     stdio: "inherit",
-  },
-);
-writeFileSync(stamp, `${wanted}\n`);
+  });
+  writeFileSync(stamp, `${wanted}\n`);
+}

@@ -1,0 +1,205 @@
+import { randomUUID } from "node:crypto";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeTasksCommand, ECSClient, ListTasksCommand, type Task } from "@aws-sdk/client-ecs";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import { inject } from "vitest";
+import { DynamoDbPoolStore } from "../../functions/adapters/dynamodb/dynamodb-pool-store.js";
+import type { ExecutorDeps } from "../../functions/app/executor-deps.js";
+import { createExecutorDeps, documentClient } from "../../functions/config/create-aws-deps.js";
+import type { PoolSettings } from "../../functions/core/pool.js";
+import { PoolSettings as PoolSettingsSchema } from "../../functions/core/pool.js";
+import { createDispatchHandler } from "../../functions/handlers/dispatch-request.js";
+import { pinEcsTaskStatus } from "../../functions/local/moto-server.js";
+import { type LocalStack, provisionLocalStack } from "../../functions/local/provision-local-stack.js";
+
+export const CANARY_SECRET_VALUE = "canary-5ecret-value-7f3a9d";
+
+export type Fixture = Awaited<ReturnType<typeof createFixture>>;
+
+/** A fresh moto, the executor's resources in it, and the real adapters wired to them. */
+export async function createFixture(
+  options: { pools?: Record<string, Partial<PoolSettings>>; clock?: () => number } = {},
+) {
+  const endpoint = inject("motoEndpoint");
+  await fetch(`${endpoint}/moto-api/reset`, { method: "POST" });
+  await pinEcsTaskStatus(endpoint);
+  const clients = {
+    dynamodb: new DynamoDBClient({}),
+    ecs: new ECSClient({}),
+    sqs: new SQSClient({}),
+    ec2: new EC2Client({}),
+    secrets: new SecretsManagerClient({}),
+  };
+  const stack: LocalStack = await provisionLocalStack(clients, {
+    stage: "test",
+    secrets: { SNOWFLAKE_PASSWORD: CANARY_SECRET_VALUE },
+  });
+  const doc = documentClient(clients.dynamodb);
+  const pools = new DynamoDbPoolStore(doc, stack.config.tableName);
+  for (const [id, settings] of Object.entries(options.pools ?? { main: {} })) {
+    await pools.create(id, PoolSettingsSchema.parse(settings));
+  }
+  const logLines = captureConsole();
+  const logger = new Logger({ serviceName: "test", logLevel: "DEBUG" });
+  const deps: ExecutorDeps = {
+    ...createExecutorDeps(stack.config, clients, logger),
+    ...(options.clock === undefined ? {} : { now: options.clock }),
+  };
+  const dispatch = createDispatchHandler(deps);
+
+  return {
+    endpoint,
+    clients,
+    stack,
+    doc,
+    deps,
+    logLines,
+    /** Invokes the dispatch handler as the SQS trigger would, one batch. */
+    async dispatch(bodies: string[], ids?: string[]) {
+      const records = bodies.map((body, i) => sqsRecord(body, ids?.[i] ?? randomUUID()));
+      return dispatch({ Records: records } as SQSEvent, {} as Context);
+    },
+    async scanTable(): Promise<Record<string, unknown>[]> {
+      const items: Record<string, unknown>[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(new ScanCommand({ TableName: stack.config.tableName, ExclusiveStartKey: start }));
+        items.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      return items;
+    },
+    async listTasks(): Promise<Task[]> {
+      const arns: string[] = [];
+      for (const desiredStatus of ["RUNNING", "STOPPED"] as const) {
+        const page = await clients.ecs.send(
+          new ListTasksCommand({ cluster: stack.config.launch.cluster, desiredStatus }),
+        );
+        arns.push(...(page.taskArns ?? []));
+      }
+      const tasks: Task[] = [];
+      for (let i = 0; i < arns.length; i += 100) {
+        const page = await clients.ecs.send(
+          new DescribeTasksCommand({
+            cluster: stack.config.launch.cluster,
+            tasks: arns.slice(i, i + 100),
+            include: ["TAGS"],
+          }),
+        );
+        tasks.push(...(page.tasks ?? []));
+      }
+      return tasks;
+    },
+    async drainDeadLetters(): Promise<Message[]> {
+      const all: Message[] = [];
+      for (;;) {
+        const { Messages = [] } = await clients.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: stack.config.deadLetterQueueUrl,
+            MaxNumberOfMessages: 10,
+            MessageAttributeNames: ["All"],
+            WaitTimeSeconds: 0,
+          }),
+        );
+        if (Messages.length === 0) return all;
+        for (const m of Messages) {
+          all.push(m);
+          await clients.sqs.send(
+            new DeleteMessageCommand({ QueueUrl: stack.config.deadLetterQueueUrl, ReceiptHandle: m.ReceiptHandle }),
+          );
+        }
+      }
+    },
+  };
+}
+
+const captured: string[] = [];
+let capturing = false;
+
+/**
+ * With POWERTOOLS_DEV set (vitest.config.ts), Powertools Logger writes through the global console; keep every
+ * line, so tests can scan what would reach CloudWatch for secrets. Lines of earlier fixtures are dropped.
+ */
+function captureConsole(): string[] {
+  captured.length = 0;
+  if (!capturing) {
+    capturing = true;
+    for (const method of ["info", "warn", "error", "debug", "log", "trace"] as const) {
+      console[method] = (...args: unknown[]) => {
+        captured.push(args.map(String).join(" "));
+      };
+    }
+  }
+  return captured;
+}
+
+export function sqsRecord(body: string, messageId: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `handle-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: "1",
+      SentTimestamp: String(Date.now()),
+      SenderId: "test",
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:dhx-test-intake",
+    awsRegion: "us-east-1",
+  };
+}
+
+export const SAMPLE_RECIPE = [
+  "source:",
+  "  type: snowflake",
+  "  config:",
+  "    account_id: acme-unique-account-4411",
+  "    username: datahub_reader",
+  "    password: ${SNOWFLAKE_PASSWORD}",
+  "sink:",
+  "  type: datahub-rest",
+  "  config:",
+  "    server: http://gms.invalid:8080",
+].join("\n");
+
+/** A valid v1 message; `extraEnv` becomes extra_env_vars, as GMS would send it (a JSON string). */
+export function runMessage(
+  options: {
+    id?: string;
+    pool?: string;
+    executorId?: string;
+    priority?: number;
+    task?: string;
+    recipe?: string;
+    extraEnv?: Record<string, string>;
+  } = {},
+): string {
+  const id = options.id ?? randomUUID();
+  return JSON.stringify({
+    version: 1,
+    executionRequestUrn: `urn:li:dataHubExecutionRequest:${id}`,
+    ...(options.pool === undefined ? {} : { pool: options.pool }),
+    ...(options.priority === undefined ? {} : { priority: options.priority }),
+    input: {
+      task: options.task ?? "RUN_INGEST",
+      args: {
+        recipe: options.recipe ?? SAMPLE_RECIPE,
+        version: "1.7.0.17",
+        debug_mode: "false",
+        ...(options.extraEnv === undefined ? {} : { extra_env_vars: JSON.stringify(options.extraEnv) }),
+      },
+      executorId: options.executorId ?? "main",
+      source: { type: "MANUAL_INGESTION_SOURCE", ingestionSource: "urn:li:dataHubIngestionSource:snowflake-prod" },
+      requestedAt: 1_764_300_000_000,
+      actorUrn: "urn:li:corpuser:datahub",
+    },
+  });
+}
