@@ -35,14 +35,12 @@ export function parseWeight(raw: unknown): WeightParseResult {
   const whole = match[1] ?? "";
   const fraction = match[2] ?? "";
   const wholeValue = whole === "" ? 0 : Number.parseInt(whole, 10);
-  if (wholeValue > 1) {
+  // Compare at full precision: "1.0000001" is above 1 even though six places would make it 1.
+  if (wholeValue > 1 || (wholeValue === 1 && /[1-9]/.test(fraction))) {
     return { ok: false, problem: `must be at most 1, got ${quote(text)}` };
   }
   // Truncate past six digits: a weight is never rounded up past what was asked.
   const micro = wholeValue * MICRO_UNITS_PER_WEIGHT + Number.parseInt(fraction.slice(0, 6).padEnd(6, "0"), 10);
-  if (micro > MICRO_UNITS_PER_WEIGHT) {
-    return { ok: false, problem: `must be at most 1, got ${quote(text)}` };
-  }
   if (micro === 0) {
     return /[1-9]/.test(fraction)
       ? { ok: false, problem: `must be at least 0.000001, got ${quote(text)}` }
