@@ -13,6 +13,11 @@ export const Keys = {
   defaultPool: () => ({ pk: "DEFAULT_POOL", sk: "DEFAULT_POOL" }),
   run: (runId: string) => ({ pk: `RUN#${runId}`, sk: "RUN" }),
   runInput: (runId: string) => ({ pk: `RUN#${runId}`, sk: "INPUT" }),
+  /** The task image leaves one per launch attempt (docs/task-image.md); the completion handler reads it. */
+  runReport: (runId: string, attempt: number) => ({
+    pk: `RUN#${runId}`,
+    sk: `REPORT#${String(attempt).padStart(3, "0")}`,
+  }),
   queuePartition: (poolId: string, capacityClass: CapacityClass) => `QUEUE#${poolId}#${capacityClass}`,
   queueEntry: (poolId: string, capacityClass: CapacityClass, queueKey: string) => ({
     pk: Keys.queuePartition(poolId, capacityClass),
