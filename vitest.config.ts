@@ -53,6 +53,8 @@ export default defineConfig({
         test: {
           name: "stack",
           include: ["test/stack/**/*.test.ts"],
+          // Packages the ci stage once; every stack test reads that template.
+          globalSetup: ["./test/stack/package-stage.setup.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000,
         },
