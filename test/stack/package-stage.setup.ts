@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,13 +32,17 @@ export default function setup(project: TestProject): () => void {
     ? ["unshare", "--net", process.execPath, ...serverless]
     : [process.execPath, ...serverless];
   const [file, ...args] = command as [string, ...string[]];
-  const log = execFileSync(file, [...args, "--package", out], {
+  const result = spawnSync(file, [...args, "--package", out], {
     cwd: root,
     // Only what a shell needs: no AWS_* variable, no profile, no credentials file.
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, SLS_TELEMETRY_DISABLED: "1" },
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // osls writes its progress and notices (the bundle sizes among them) to stderr.
+  const log = `${result.stdout}${result.stderr}`;
+  if (result.status !== 0)
+    throw new Error(`serverless package --stage ${STACK_TEST_STAGE} failed (${result.status}):\n${log}`);
   console.log(log);
   project.provide("stackPackageDir", out);
   project.provide("stackPackageLog", log);

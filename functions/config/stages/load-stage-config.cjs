@@ -5,5 +5,11 @@ const { require: requireTypeScript } = require("tsx/cjs/api");
 module.exports = async ({ resolveVariable }) => {
   const stage = await resolveVariable("sls:stage");
   const { loadStackSettings } = requireTypeScript("./stage-config.ts", __filename);
-  return loadStackSettings(stage, __dirname);
+  try {
+    return loadStackSettings(stage, __dirname);
+  } catch (error) {
+    // osls prints error.stack: for a configuration mistake, the message naming the key is all that helps.
+    if (error?.name === "StageConfigError") error.stack = `${error.name}: ${error.message}`;
+    throw error;
+  }
 };

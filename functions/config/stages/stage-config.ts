@@ -158,9 +158,19 @@ export function parseStageConfig(raw: unknown, source: string): StageConfig {
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const key = issue.path.length === 0 ? "(top level)" : issue.path.join(".");
-    return `  ${key}: ${issue.message}`;
+    const missing = issue.code !== "custom" && valueAt(raw, issue.path) === undefined;
+    return `  ${key}: ${missing ? "is missing (example.yml documents every key)" : issue.message}`;
   });
   throw new StageConfigError(`${source} is not valid:\n${problems.join("\n")}`);
+}
+
+function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+  let node = raw;
+  for (const key of path) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
 }
 
 export function readStageConfig(stage: string, stagesDir: string): StageConfig {
