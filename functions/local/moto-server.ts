@@ -7,16 +7,20 @@ import { fileURLToPath } from "node:url";
 export type MotoServer = { endpoint: string; reset(): Promise<void>; stop(): Promise<void> };
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const MOTO_BINARY = join(ROOT, ".venv", "bin", "moto_server");
+const VENV_PYTHON = join(ROOT, ".venv", "bin", "python");
+const SERIALIZED_SERVER = join(ROOT, "functions", "local", "serve_moto_serialized.py");
 
-/** moto on 127.0.0.1 at a free port, from the project's venv (created by test/support/ensure-python-venv.mjs). */
+/**
+ * moto on 127.0.0.1 at a free port, from the project's venv (created by test/support/ensure-python-venv.mjs).
+ * It is moto's own WSGI app, served one request at a time (serve_moto_serialized.py says why).
+ */
 export async function startMotoServer(): Promise<MotoServer> {
-  if (!existsSync(MOTO_BINARY)) {
-    throw new Error(`${MOTO_BINARY} is missing: run "npm run setup:python" to create the project's Python venv`);
+  if (!existsSync(VENV_PYTHON)) {
+    throw new Error(`${VENV_PYTHON} is missing: run "npm run setup:python" to create the project's Python venv`);
   }
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(MOTO_BINARY, ["-H", "127.0.0.1", "-p", String(port)], {
+  const child = spawn(VENV_PYTHON, [SERIALIZED_SERVER, "127.0.0.1", String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, MOTO_ACCOUNT_ID: "123456789012" },
   });
@@ -47,7 +51,7 @@ export async function pinEcsTaskStatus(endpoint: string): Promise<void> {
 async function waitUntilReady(endpoint: string, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${stderr()}`);
+    if (child.exitCode !== null) throw new Error(`moto exited with ${child.exitCode}: ${stderr()}`);
     try {
       const response = await fetch(`${endpoint}/moto-api/data.json`);
       if (response.ok) return;
@@ -57,7 +61,7 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, stderr: () 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill("SIGKILL");
-  throw new Error(`moto_server did not answer on ${endpoint} within 30 s: ${stderr()}`);
+  throw new Error(`moto did not answer on ${endpoint} within 30 s: ${stderr()}`);
 }
 
 function stopProcess(child: ChildProcess): Promise<void> {
