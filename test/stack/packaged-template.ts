@@ -18,11 +18,15 @@ export type Statement = {
   Condition?: Record<string, Record<string, unknown>>;
 };
 
-export const packageDir = (): string => inject("stackPackageDir");
-export const templatePath = (): string => join(packageDir(), "cloudformation-template-update-stack.json");
+export type PackagedStage = "ci" | "example";
 
-export function readTemplate(): Template {
-  return JSON.parse(readFileSync(templatePath(), "utf8")) as Template;
+export const packageDir = (stage: PackagedStage = "ci"): string =>
+  stage === "ci" ? inject("stackPackageDir") : inject("examplePackageDir");
+export const templatePath = (stage: PackagedStage = "ci"): string =>
+  join(packageDir(stage), "cloudformation-template-update-stack.json");
+
+export function readTemplate(stage: PackagedStage = "ci"): Template {
+  return JSON.parse(readFileSync(templatePath(stage), "utf8")) as Template;
 }
 
 export function resource(template: Template, logicalId: string): Resource {
