@@ -10,26 +10,36 @@ export class OutputTail {
     if (text === "") return;
     this.chunks.push(text);
     this.bytes += Buffer.byteLength(text, "utf8");
-    while (this.bytes > this.limitBytes && this.chunks.length > 1) {
-      const first = this.chunks.shift() ?? "";
-      this.bytes -= Buffer.byteLength(first, "utf8");
+    while (this.bytes > this.limitBytes) {
+      const first = this.chunks[0] ?? "";
+      const firstBytes = Buffer.byteLength(first, "utf8");
       this.dropped = true;
+      if (this.bytes - firstBytes >= this.limitBytes) {
+        this.chunks.shift();
+        this.bytes -= firstBytes;
+        continue;
+      }
+      const kept = dropLeadingBytes(first, this.bytes - this.limitBytes);
+      this.chunks[0] = kept;
+      this.bytes -= firstBytes - Buffer.byteLength(kept, "utf8");
     }
   }
 
   text(): string {
-    const all = this.chunks.join("");
-    if (this.bytes <= this.limitBytes) return all;
-    this.dropped = true;
-    const buffer = Buffer.from(all, "utf8");
-    let start = buffer.length - this.limitBytes;
-    // Step past UTF-8 continuation bytes so the cut lands on a character boundary.
-    while (start < buffer.length && ((buffer[start] ?? 0) & 0xc0) === 0x80) start++;
-    return buffer.subarray(start).toString("utf8");
+    return this.chunks.join("");
   }
 
   /** True when older output was left out. */
   truncated(): boolean {
-    return this.dropped || this.bytes > this.limitBytes;
+    return this.dropped;
   }
+}
+
+/** `text` without at least its first `count` bytes, cut after a whole character. */
+function dropLeadingBytes(text: string, count: number): string {
+  const buffer = Buffer.from(text, "utf8");
+  let start = count;
+  // Step past UTF-8 continuation bytes so the cut lands on a character boundary.
+  while (start < buffer.length && ((buffer[start] ?? 0) & 0xc0) === 0x80) start++;
+  return buffer.subarray(start).toString("utf8");
 }
