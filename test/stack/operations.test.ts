@@ -121,7 +121,7 @@ describe("Logs Insights saved queries", () => {
   ])("%s", (name, fragment) => {
     const query = queries.find((q) => q.Name === name);
     expect(query?.QueryString).toContain(fragment);
-    expect((query?.LogGroupNames as unknown[]).some((g) => refersTo(g, "DispatchLogGroup"))).toBe(true);
+    expect(((query?.LogGroupNames ?? []) as unknown[]).some((g) => refersTo(g, "DispatchLogGroup"))).toBe(true);
   });
 });
 
