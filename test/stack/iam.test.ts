@@ -235,17 +235,23 @@ describe("task roles", () => {
     ]);
   });
 
-  it("both task roles trust only ECS tasks of this account", () => {
+  it("both task roles trust ECS tasks only; the task role only those of this account", () => {
     for (const id of ["TaskExecutionRole", "TaskRole"]) {
-      const trust = resource(template, id).Properties.AssumeRolePolicyDocument as {
-        Statement: Statement[] & { Principal: unknown }[];
-      };
+      const trust = resource(template, id).Properties.AssumeRolePolicyDocument as { Statement: unknown[] };
       expect(trust.Statement).toHaveLength(1);
       expect(trust.Statement[0]).toMatchObject({
+        Effect: "Allow",
         Principal: { Service: "ecs-tasks.amazonaws.com" },
-        Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
+        Action: "sts:AssumeRole",
       });
     }
+    const taskTrust = resource(template, "TaskRole").Properties.AssumeRolePolicyDocument as { Statement: unknown[] };
+    expect(taskTrust.Statement[0]).toMatchObject({
+      Condition: {
+        ArnLike: { "aws:SourceArn": { "Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*" } },
+        StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+      },
+    });
   });
 
   it("the task definition uses them, and no function role is passed to a task", () => {
