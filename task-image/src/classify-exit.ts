@@ -16,6 +16,8 @@ export type IngestionEnd = {
   memoryLimitKiB: number;
   fargate: FargateSize;
   task: "RUN_INGEST" | "TEST_CONNECTION";
+  /** The CLI that was to run: named when it could not be started. */
+  executable: string;
 };
 
 export type Classified = { exitCode: TaskExitCode; outcome: RunReportOutcome; message: string };
@@ -38,6 +40,15 @@ export function classifyIngestionEnd(end: IngestionEnd): Classified {
       exitCode: TaskExitCode.CANCELLED,
       outcome: RunReportOutcome.CANCELLED,
       message: `cancelled: the task was asked to stop (SIGTERM) while ${what} ran; ${how}`,
+    };
+  }
+  // prlimit's own codes when it cannot exec the CLI (as a shell's): the image or DHX_DATAHUB_CLI is wrong.
+  if (end.exitCode === 126 || end.exitCode === 127) {
+    const why = end.exitCode === 127 ? "it was not found" : "it is not executable";
+    return {
+      exitCode: TaskExitCode.SETUP_FAILED,
+      outcome: RunReportOutcome.SETUP_FAILED,
+      message: `the DataHub CLI ${end.executable} could not be started: ${why}`,
     };
   }
   const killed = end.signal === "SIGKILL" || end.exitCode === 137;

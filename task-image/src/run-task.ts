@@ -147,8 +147,9 @@ export async function runTask(deps: TaskDeps): Promise<TaskExitCode> {
       memoryLimitKiB: input.memoryLimitKiB,
       fargate: input.fargate,
       task: input.task,
+      executable: choice.executable,
     });
-    const structured = await readStructuredReport(reportPath, masker);
+    const structured = await readStructuredReport(reportPath, masker, classified.outcome);
     return await finish({ ...classified, message: `${classified.message}${structured.note}` }, structured.report);
   } catch (error) {
     if (error instanceof SetupFailedError) return await setupFailed(error.message);
@@ -195,12 +196,19 @@ export function childEnvironment(
   };
 }
 
-async function readStructuredReport(path: string, masker: SecretMasker): Promise<{ report?: string; note: string }> {
+/** Runs that ended on their own terms are expected to have a report: its absence is worth a word. */
+const REPORT_EXPECTED: readonly RunReportOutcome[] = [RunReportOutcome.SUCCESS, RunReportOutcome.INGESTION_FAILED];
+
+async function readStructuredReport(
+  path: string,
+  masker: SecretMasker,
+  outcome: RunReportOutcome,
+): Promise<{ report?: string; note: string }> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch {
-    return { note: "; the CLI wrote no structured report" };
+    return { note: REPORT_EXPECTED.includes(outcome) ? "; the CLI wrote no structured report" : "" };
   }
   const masked = masker.mask(text);
   const bytes = Buffer.byteLength(masked, "utf8");

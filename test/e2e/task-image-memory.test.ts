@@ -32,7 +32,7 @@ describe("the run's memory limit (EXECUTOR_TASK_MEMORY_LIMIT, KiB)", () => {
     expect(report).toMatchObject({ outcome: "OUT_OF_MEMORY", exitCode: 3, memoryLimitKiB: SMALL_LIMIT_KIB });
     expect(report?.message).toBe(
       `out of memory: the ingestion process exceeded its limit of ${SMALL_LIMIT_KIB} KiB (Fargate 0.25 vCPU / 512 MiB); ` +
-        "raise EXECUTOR_TASK_MEMORY_LIMIT in the source's extra_env_vars; the CLI wrote no structured report",
+        "raise EXECUTOR_TASK_MEMORY_LIMIT in the source's extra_env_vars",
     );
     expect(String(report?.logTail)).toContain("MemoryError");
   });

@@ -149,6 +149,18 @@ describe("the CLI version a run asks for", () => {
     expect((await readReport(fx, run))?.cliVersion).toBe("1.6.0.5");
   });
 
+  it("names a CLI that cannot be started as a setup failure", async () => {
+    const fx = await createFixture();
+    const run = await dispatchRun(fx, { recipe: fixtureRecipe("file-to-file.yml", { __OUT__: "/tmp" }) });
+
+    const result = await runTaskToEnd(taskEnvironment(fx, run, { DHX_DATAHUB_CLI: "/nonexistent/bin/datahub" }));
+
+    expect(result.code).toBe(2);
+    expect((await readReport(fx, run))?.message).toBe(
+      "the DataHub CLI /nonexistent/bin/datahub could not be started: it was not found",
+    );
+  });
+
   it("refuses extra_pip_requirements with a clear message, before running anything", async () => {
     const fx = await createFixture();
     const run = await dispatchRun(fx, {

@@ -17,6 +17,7 @@ const end: IngestionEnd = {
   memoryLimitKiB: 6 * 1024 * 1024,
   fargate: { cpu: 1024, memoryMiB: 6144 },
   task: "RUN_INGEST",
+  executable: "/opt/datahub/bin/datahub",
 };
 
 describe("how a CLI run ended", () => {
@@ -61,6 +62,20 @@ describe("how a CLI run ended", () => {
       0,
       "SUCCESS",
       "the ingestion succeeded",
+    ],
+    [
+      "the CLI not found (prlimit's 127)",
+      { exitCode: 127 },
+      2,
+      "SETUP_FAILED",
+      "the DataHub CLI /opt/datahub/bin/datahub could not be started: it was not found",
+    ],
+    [
+      "the CLI not executable (prlimit's 126)",
+      { exitCode: 126 },
+      2,
+      "SETUP_FAILED",
+      "the DataHub CLI /opt/datahub/bin/datahub could not be started: it is not executable",
     ],
     [
       "cancelled, stopped in time",
