@@ -122,7 +122,8 @@ export async function runTask(deps: TaskDeps): Promise<TaskExitCode> {
     if (deps.cancel.requested) return await cancelledBeforeStart();
     if (choice.kind === "install") {
       await mkdir(config.cliCacheDir, { recursive: true });
-      const installed = await installCli(choice, config.python, { stdout: deps.stdout, tail });
+      const installed = await installCli(choice, config.python, { stdout: deps.stdout, tail }, deps.cancel);
+      if (deps.cancel.requested) return await cancelledBeforeStart();
       if (!installed.ok) return await setupFailed(installed.problem);
     }
     if (deps.cancel.requested) return await cancelledBeforeStart();

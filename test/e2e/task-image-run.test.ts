@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createFixture } from "../support/executor-fixture.js";
 import {
   dispatchRun,
+  FIXTURES,
   fixtureRecipe,
   IMAGE_CLI_VERSION,
   readReport,
@@ -159,6 +160,45 @@ describe("the CLI version a run asks for", () => {
     expect((await readReport(fx, run))?.message).toBe(
       "the DataHub CLI /nonexistent/bin/datahub could not be started: it was not found",
     );
+  });
+
+  it("leaves out a structured report over 200,000 bytes and says so", async () => {
+    const fx = await createFixture();
+    const run = await dispatchRun(fx, {
+      recipe: fixtureRecipe("file-to-file.yml", { __OUT__: "/tmp" }),
+      extraEnv: { FAKE_REPORT_PADDING: "200000" },
+    });
+
+    const result = await runTaskToEnd(
+      taskEnvironment(fx, run, { DHX_DATAHUB_CLI: join(FIXTURES, "fake-datahub-echo.py") }),
+    );
+
+    expect(result.code).toBe(1);
+    const report = await readReport(fx, run);
+    expect(report).not.toHaveProperty("structuredReport");
+    expect(report?.message).toMatch(
+      /^the ingestion failed: datahub exited with code 1; see the log tail; the structured report \(2000\d\d bytes\) is over the 200000-byte limit and was left out$/,
+    );
+  });
+
+  it("installs an asked version when installs are enabled; a failed install is a setup failure, left unmarked", async () => {
+    const fx = await createFixture();
+    const run = await dispatchRun(fx, {
+      recipe: fixtureRecipe("file-to-file.yml", { __OUT__: "/tmp" }),
+      version: "1.6.0.5",
+    });
+    // No package index: the venv is made, pip fails; the run must say so and leave no venv marked complete.
+    const env = taskEnvironment(fx, run, { DHX_CLI_INSTALLS: "enabled", PIP_NO_INDEX: "1" });
+
+    const result = await runTaskToEnd(env);
+
+    expect(result.code).toBe(2);
+    const venv = join(env.DHX_CLI_CACHE_DIR ?? "", "acryl-datahub-1.6.0.5");
+    expect((await readReport(fx, run))?.message).toBe(
+      `installing DataHub CLI 1.6.0.5 (acryl-datahub==1.6.0.5) failed: ${venv}/bin/pip exited with 1`,
+    );
+    expect(existsSync(join(venv, "bin", "python"))).toBe(true);
+    expect(existsSync(join(venv, ".dhx-installed"))).toBe(false);
   });
 
   it("refuses extra_pip_requirements with a clear message, before running anything", async () => {
