@@ -233,6 +233,13 @@ describe("task roles", () => {
       "dynamodb:Query",
       "secretsmanager:GetSecretValue",
     ]);
+    // Beyond that, only the managed policies the stage names for its recipes' AWS sources.
+    expect(resource(template, "TaskRole").Properties.ManagedPolicyArns).toEqual([
+      "arn:aws:iam::123456789012:policy/dhx-ci-glue-read",
+    ]);
+    for (const id of ["DispatchRole", "TaskStateChangeRole", "ReconcileRole", "TaskExecutionRole"]) {
+      expect(resource(template, id).Properties.ManagedPolicyArns, id).toBeUndefined();
+    }
   });
 
   it("both task roles trust ECS tasks only; the task role only those of this account", () => {

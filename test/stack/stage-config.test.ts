@@ -116,6 +116,16 @@ describe("a bad value stops packaging with the key's name", () => {
       /alarms\.emails: give either topicArn or emails, not both/,
     ],
     ["kind", "staging", /kind: /],
+    [
+      "taskRoleManagedPolicyArns",
+      ["AmazonS3ReadOnlyAccess"],
+      /taskRoleManagedPolicyArns\.0: must be an IAM managed policy ARN/,
+    ],
+    [
+      "taskRoleManagedPolicyArns",
+      ["arn:aws:iam::aws:policy/AdministratorAccess"],
+      /taskRoleManagedPolicyArns\.0: grants far more than a recipe needs/,
+    ],
     ["surprise", true, /\(top level\): Unrecognized key: "surprise"/],
   ])("%s = %j", (path, value, message) => {
     const problem = problemWith(ciWith(path, value));

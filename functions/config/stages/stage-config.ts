@@ -68,6 +68,12 @@ export const StageConfig = z
     /** NAME → secret ARN, injected by ECS as the task's environment; recipes use them as ${NAME}. */
     sourceSecrets: z.record(envName, secretArn),
     extraEnv: z.record(envName, z.string().max(4096)),
+    /** Managed policies for the run's own AWS access (sources such as Glue or S3 read with the task role). */
+    taskRoleManagedPolicyArns: z.array(
+      z
+        .string()
+        .regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[A-Za-z0-9+=,.@_/-]+$/, "must be an IAM managed policy ARN"),
+    ),
     pools: z.array(StagePool).min(1),
     logRetentionDays: z.number().refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
       error: `must be one of CloudWatch's retention values: ${LOG_RETENTION_DAYS.join(", ")}`,
@@ -131,6 +137,16 @@ export const StageConfig = z
         ctx.addIssue({ code: "custom", path: ["extraEnv", name], message: "is also a source secret: pick one" });
       }
     }
+    config.taskRoleManagedPolicyArns.forEach((arn, index) => {
+      // Admin-like policies would undo the task role's least privilege for every recipe of the stage.
+      if (/:policy\/(AdministratorAccess|PowerUserAccess|IAMFullAccess)$/.test(arn)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["taskRoleManagedPolicyArns", index],
+          message: "grants far more than a recipe needs",
+        });
+      }
+    });
     if (config.alarms.topicArn !== null && config.alarms.emails.length > 0) {
       ctx.addIssue({ code: "custom", path: ["alarms", "emails"], message: "give either topicArn or emails, not both" });
     }
