@@ -10,9 +10,10 @@ import { loadTaskConfig } from "./task-config.js";
 
 const logger = new Logger({ serviceName: "datahub-serverless-executor-task" });
 const cancel = new CancelSignal();
-// ECS StopTask sends SIGTERM; SIGINT is the same wish from a terminal.
-process.once("SIGTERM", () => cancel.request());
-process.once("SIGINT", () => cancel.request());
+// ECS StopTask sends SIGTERM; SIGINT is the same wish from a terminal. `on`, not `once`: a second signal must
+// not fall back to the default action and kill the entrypoint before it has stopped the group and reported.
+process.on("SIGTERM", () => cancel.request());
+process.on("SIGINT", () => cancel.request());
 
 let code: TaskExitCode;
 try {
