@@ -43,7 +43,8 @@ export async function dispatchMessage(deps: ExecutorDeps, message: IntakeMessage
     const existing = error.existing;
     log.info("execution request already admitted; resuming where it stands", { state: existing.state });
     // A crash may have come between the launch intent and RunTask, or between RunTask and its record.
-    const resumed = existing.state === RunState.LAUNCHING ? await launchAcquiredRun(deps, existing) : undefined;
+    const resumed =
+      existing.state === RunState.LAUNCHING ? await launchAcquiredRun(deps, existing, "resumed") : undefined;
     const schedule = await schedulePool(deps, existing.poolId, existing.capacityClass);
     return { kind: "duplicate", run: existing, ...(resumed === undefined ? {} : { resumed }), schedule };
   }

@@ -8,7 +8,10 @@ export type RunExplanation = {
 };
 
 /** What a run is doing, and for a waiting run why: pool, free weight, runs ahead, launch backoff. */
-export async function explainRun(deps: { runs: RunStore; now: Clock }, runId: string): Promise<RunExplanation | undefined> {
+export async function explainRun(
+  deps: { runs: RunStore; now: Clock },
+  runId: string,
+): Promise<RunExplanation | undefined> {
   const run = await deps.runs.getRun(runId);
   if (run === undefined) return undefined;
   if (run.state !== RunState.WAITING) return { run };

@@ -22,15 +22,20 @@ export class LaunchUncertainError extends Error {
 }
 
 /**
- * Launches a run that holds its weight (state LAUNCHING). Safe to repeat: it first looks for a task an earlier
- * try of the same attempt started, then calls RunTask with the attempt's clientToken.
+ * Launches a run that holds its weight (state LAUNCHING). Safe to repeat: when resuming an attempt someone
+ * else started, it first looks for the task an earlier try made, then calls RunTask with the attempt's
+ * clientToken. An intent this very invocation just recorded has had no earlier try, so that lookup is skipped.
  */
-export async function launchAcquiredRun(deps: ExecutorDeps, run: RunRecord): Promise<LaunchResult> {
+export async function launchAcquiredRun(
+  deps: ExecutorDeps,
+  run: RunRecord,
+  intent: "fresh" | "resumed",
+): Promise<LaunchResult> {
   const log = loggerForRun(deps.logger, run);
   if (run.state !== RunState.LAUNCHING || run.launch === undefined) {
     throw new RunStateChangedError(run.runId, "launching");
   }
-  const existing = await deps.launcher.findTask(run.launch.token);
+  const existing = intent === "resumed" ? await deps.launcher.findTask(run.launch.token) : undefined;
   if (existing !== undefined) {
     log.info("found the task of an earlier try of this launch attempt", {
       taskArn: existing,

@@ -24,7 +24,7 @@ export async function reconcilePools(deps: ExecutorDeps): Promise<ReconcileRepor
       const stale = run.state === RunState.LAUNCHING && deps.now() - (run.launch?.intentAtMs ?? 0) >= STALE_LAUNCH_MS;
       if (!stale) continue;
       try {
-        report.resumed.push(await launchAcquiredRun(deps, run));
+        report.resumed.push(await launchAcquiredRun(deps, run, "resumed"));
       } catch (error) {
         if (!(error instanceof LaunchUncertainError)) throw error;
         report.uncertain.push({ runId: run.runId, reason: error.reason });

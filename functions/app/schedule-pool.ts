@@ -46,7 +46,7 @@ export async function schedulePool(
         if (error instanceof RunStateChangedError) continue;
         throw error;
       }
-      launches.push(await launchAcquiredRun(deps, run));
+      launches.push(await launchAcquiredRun(deps, run, "fresh"));
     }
     startAfter = page.at(-1)?.queueKey;
   }

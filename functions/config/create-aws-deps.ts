@@ -19,7 +19,9 @@ export function createAwsClients(): AwsClients {
 
 export function documentClient(dynamodb: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(dynamodb, {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    // convertClassInstanceToMap: a user's map with a key named "constructor" (found by the fuzz test) otherwise
+    // looks like a class instance to the marshaller and fails the write.
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
   });
 }
 

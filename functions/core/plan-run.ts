@@ -177,7 +177,7 @@ function parseExtraEnvVars(
     return reject(RejectionCode.INVALID_EXTRA_ENV_VARS, "input.args.extra_env_vars must be a JSON object");
   }
   for (const [key, v] of Object.entries(value)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(key)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(key) || key === "__proto__") {
       return reject(
         RejectionCode.INVALID_EXTRA_ENV_VARS,
         `input.args.extra_env_vars has the key ${quote(key)}, which is not an environment variable name`,

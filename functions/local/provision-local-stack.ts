@@ -35,7 +35,10 @@ export async function provisionLocalStack(
   const tableName = `${prefix}-executor`;
   await clients.dynamodb.send(new CreateTableCommand(executorTableDefinition(tableName)));
 
-  const dlq = await clients.sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-intake-dlq` }));
+  // The DLQ takes the refused body whole, with its reason in attributes: it must accept what the intake does.
+  const dlq = await clients.sqs.send(
+    new CreateQueueCommand({ QueueName: `${prefix}-intake-dlq`, Attributes: { MaximumMessageSize: "1048576" } }),
+  );
   const dlqUrl = required(dlq.QueueUrl, "dead-letter queue URL");
   const dlqArn = (
     await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }))

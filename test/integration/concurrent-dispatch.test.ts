@@ -1,9 +1,8 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ACTIVITY_INDEX, Keys } from "../../functions/adapters/dynamodb/table-keys.js";
 import { finishRun } from "../../functions/app/finish-run.js";
-import { Keys } from "../../functions/adapters/dynamodb/table-keys.js";
-import { ACTIVITY_INDEX } from "../../functions/adapters/dynamodb/table-keys.js";
 import { runIdFor } from "../../functions/core/plan-run.js";
 import { createFixture, type Fixture, runMessage } from "../support/executor-fixture.js";
 
@@ -45,7 +44,9 @@ function startSampler(fx: Fixture) {
 }
 
 describe("eight dispatchers at once", () => {
-  it("never exceed the budget, and every run launches exactly once as runs are released", { timeout: 240_000 }, async () => {
+  it("never exceed the budget, and every run launches exactly once as runs are released", {
+    timeout: 240_000,
+  }, async () => {
     const fx = await createFixture();
     const weights = fc.sample(fc.constantFrom(...WEIGHTS), { numRuns: 100, seed: 42 });
     const bodies = weights.map((weight, i) =>
@@ -71,7 +72,8 @@ describe("eight dispatchers at once", () => {
     for (let guard = 0; finished.size < runIds.length && guard < 500; guard++) {
       const active = await fx.deps.runs.listActiveRuns("main");
       const next = active.find((run) => run.state === "LAUNCHED");
-      if (next === undefined) throw new Error(`nothing is running but ${runIds.length - finished.size} runs are not done`);
+      if (next === undefined)
+        throw new Error(`nothing is running but ${runIds.length - finished.size} runs are not done`);
       const result = await finishRun(fx.deps, next.runId, { state: "SUCCESS", reason: "test" });
       expect(result.released).toBe(true);
       finished.add(next.runId);

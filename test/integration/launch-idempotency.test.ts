@@ -26,7 +26,12 @@ function crashingLauncher(real: TaskLauncher, when: "before-run-task" | "after-r
   };
 }
 
-async function deliver(fx: Fixture, launcher: TaskLauncher, body: string, messageId: string): Promise<SQSBatchResponse> {
+async function deliver(
+  fx: Fixture,
+  launcher: TaskLauncher,
+  body: string,
+  messageId: string,
+): Promise<SQSBatchResponse> {
   const handler = createDispatchHandler({ ...fx.deps, launcher });
   return handler({ Records: [sqsRecord(body, messageId)] }, {} as never);
 }

@@ -12,7 +12,8 @@ describe("weights and the waiting queue", () => {
     const ids = ["r1", "r2", "r3", "r4", "r5"];
     for (const id of ids) await fx.dispatch([runMessage({ id })]);
 
-    const states = async () => Promise.all(ids.map(async (id) => (await fx.deps.runs.getRun(runIdFor(urn(id))))?.state));
+    const states = async () =>
+      Promise.all(ids.map(async (id) => (await fx.deps.runs.getRun(runIdFor(urn(id))))?.state));
     expect(await states()).toEqual(["LAUNCHED", "LAUNCHED", "LAUNCHED", "LAUNCHED", "WAITING"]);
     expect(await fx.listTasks()).toHaveLength(4);
     expect(await fx.deps.runs.readCapacity("main", "INGESTION")).toEqual({ usedMicro: 1_000_000, holders: 4 });
