@@ -12,7 +12,6 @@ import {
   RunReportOutcome,
 } from "../../functions/adapters/dynamodb/report-requests.js";
 import type { SecretLookup } from "../../functions/adapters/secrets-manager/secrets-manager-secret-reader.js";
-import type { FargateSize } from "../../functions/core/fargate-sizing.js";
 import { findSecretReferences } from "../../functions/core/secret-references.js";
 import { TaskExitCode } from "../../functions/core/task-exit.js";
 import type { CancelSignal } from "./cancel-signal.js";
@@ -40,8 +39,6 @@ export type TaskDeps = {
   now: () => number;
 };
 
-type RunFacts = { memoryLimitKiB: number; fargate: FargateSize; task: "RUN_INGEST" | "TEST_CONNECTION" };
-
 /**
  * The task's whole life: read the run, resolve its secrets, pick the CLI, run it under the memory limit,
  * leave the report item, and return the exit code (TaskExitCode) that says the same.
@@ -51,7 +48,7 @@ export async function runTask(deps: TaskDeps): Promise<TaskExitCode> {
   const startedAtMs = deps.now();
   const tail = new OutputTail(RUN_REPORT_LIMITS.logTailBytes);
   let masker = new SecretMasker([]);
-  let facts: RunFacts | undefined;
+  let memoryLimitKiB: number | undefined;
   let cliVersion: string | undefined;
   let workDir: string | undefined;
   const finish = async (
@@ -68,7 +65,7 @@ export async function runTask(deps: TaskDeps): Promise<TaskExitCode> {
       ...(structuredReport === undefined ? {} : { structuredReport }),
       logTail: tail.text(),
       ...(cliVersion === undefined ? {} : { cliVersion }),
-      ...(facts === undefined ? {} : { memoryLimitKiB: facts.memoryLimitKiB }),
+      ...(memoryLimitKiB === undefined ? {} : { memoryLimitKiB }),
       startedAtMs,
       finishedAtMs: deps.now(),
     };
@@ -93,7 +90,7 @@ export async function runTask(deps: TaskDeps): Promise<TaskExitCode> {
 
   try {
     const input = await readRunInput(deps.doc, config);
-    facts = { memoryLimitKiB: input.memoryLimitKiB, fargate: input.fargate, task: input.task };
+    memoryLimitKiB = input.memoryLimitKiB;
     logger.info("run read", { task: input.task, memoryLimitKiB: input.memoryLimitKiB, askedVersion: input.version });
 
     const names = findSecretReferences(input.recipe);
@@ -119,13 +116,13 @@ export async function runTask(deps: TaskDeps): Promise<TaskExitCode> {
     if (choice.kind === "refused") return await setupFailed(choice.problem);
     cliVersion = choice.version;
     logger.info("cli chosen", { cli: choice.kind, version: choice.version });
-    if (deps.cancel.requested) return await cancelledBeforeStart();
     if (choice.kind === "install") {
       await mkdir(config.cliCacheDir, { recursive: true });
       const installed = await installCli(choice, config.python, { stdout: deps.stdout, tail }, deps.cancel);
       if (deps.cancel.requested) return await cancelledBeforeStart();
       if (!installed.ok) return await setupFailed(installed.problem);
     }
+    // A SIGTERM from here on reaches the group through runIngestion, even one that came just before the spawn.
     if (deps.cancel.requested) return await cancelledBeforeStart();
 
     workDir = await mkdtemp(join(tmpdir(), "dhx-run-"));
