@@ -1,7 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
+import { Logger } from "@aws-lambda-powertools/logger";
 import { afterEach, describe, expect, it } from "vitest";
+import { SecretsManagerSecretReader } from "../../functions/adapters/secrets-manager/secrets-manager-secret-reader.js";
+import { CancelSignal } from "../../task-image/src/cancel-signal.js";
+import { runTask } from "../../task-image/src/run-task.js";
+import { loadTaskConfig } from "../../task-image/src/task-config.js";
 import { createFixture } from "../support/executor-fixture.js";
 import {
   childrenOf,
@@ -83,5 +89,34 @@ describe("SIGTERM (ECS StopTask) during a run", () => {
       "cancelled: the task was asked to stop (SIGTERM) while the ingestion ran; it did not stop within the " +
         "2 s grace period and its process group was killed",
     );
+  });
+
+  it("ends as CANCELLED without starting the CLI when SIGTERM came first", async () => {
+    const fx = await createFixture();
+    const run = await dispatchRun(fx, { recipe: fixtureRecipe("file-to-file.yml", { __OUT__: "/tmp" }) });
+    // A CLI that would fail loudly if it were started.
+    const env = taskEnvironment(fx, run, { DHX_DATAHUB_CLI: "/nonexistent/bin/datahub" });
+    const config = loadTaskConfig(env);
+    const cancel = new CancelSignal();
+    cancel.request();
+    const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+
+    const code = await runTask({
+      config,
+      doc: fx.doc,
+      secretsManager: new SecretsManagerSecretReader(fx.clients.secrets, config.secretPrefix),
+      environment: env,
+      stdout: sink,
+      stderr: sink,
+      logger: new Logger({ serviceName: "test" }),
+      cancel,
+      now: Date.now,
+    });
+
+    expect(code).toBe(4);
+    expect(await readReport(fx, run)).toMatchObject({
+      outcome: "CANCELLED",
+      message: "cancelled: the task was asked to stop (SIGTERM) before the ingestion started",
+    });
   });
 });
