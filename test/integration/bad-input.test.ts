@@ -153,7 +153,8 @@ describe("fuzzing the dispatch handler", () => {
   it("never throws and accounts for every message: processed, or in the DLQ with a reason", {
     timeout: 600_000,
   }, async () => {
-    const fx: Fixture = await createFixture({ pools: { main: { ingestionMaxWorkers: 1000 } } });
+    // One worker: admitted runs mostly wait, since this test is about input and launches would only cost time.
+    const fx: Fixture = await createFixture({ pools: { main: { ingestionMaxWorkers: 1 } } });
     // 1,000 through the handler against moto here; test/unit/fuzz-message.test.ts sends 10,000 more through the
     // pure parse and plan path.
     const runs = Number(process.env.FUZZ_RUNS ?? 1000);

@@ -4,7 +4,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, type Task } from "@aws-sdk/client-ecs";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { inject } from "vitest";
@@ -107,12 +107,13 @@ export async function createFixture(
           }),
         );
         if (Messages.length === 0) return all;
-        for (const m of Messages) {
-          all.push(m);
-          await clients.sqs.send(
-            new DeleteMessageCommand({ QueueUrl: stack.config.deadLetterQueueUrl, ReceiptHandle: m.ReceiptHandle }),
-          );
-        }
+        all.push(...Messages);
+        await clients.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: stack.config.deadLetterQueueUrl,
+            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
       }
     },
   };
