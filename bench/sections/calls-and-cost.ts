@@ -1,0 +1,205 @@
+import { randomUUID } from "node:crypto";
+import { runIdFor } from "../../functions/core/plan-run.js";
+import { RunState } from "../../functions/core/run-record.js";
+import {
+  ALWAYS_ON_WORKERS,
+  fargateHourlyUsd,
+  HOURS_PER_MONTH,
+  LAMBDA_MEMORY_GB,
+  MINUTES_PER_MONTH,
+  PRICES_USD,
+} from "../prices.js";
+import { type AwsCall, countByOperation } from "../support/aws-call-counter.js";
+import { benchMessage, LAMBDA_CONTEXT, type LocalExecutor, sqsEvent } from "../support/local-executor.js";
+import { type BenchOptions, fixed, ratio, type SectionReport, table, usd } from "../support/report.js";
+
+/** What ECS emits for one Fargate task's life; each one invokes the task-state-change Lambda. */
+const TASK_EVENTS = ["PROVISIONING", "PENDING", "RUNNING", "DEPROVISIONING"] as const;
+const DISPATCH_BATCH = 10;
+/** Lambda's SQS event source long-polls an idle queue; AWS describes five pollers, 20 s polls (an estimate). */
+const IDLE_SQS_POLLS_PER_MINUTE = 5 * 3;
+
+type Cost = { lambdaRequests: number; lambdaGbSeconds: number; writeUnits: number; readUnits: number; sqs: number };
+
+/**
+ * Section 1: N runs through their whole life against moto (admit, launch, ECS events, stop, release, next
+ * launch), every AWS call counted by a middleware, priced per 1,000 runs beside the always-on worker.
+ */
+export async function measureCallsAndCost(executor: LocalExecutor, options: BenchOptions): Promise<SectionReport> {
+  const runs = options.smoke ? 12 : 200;
+  const bench = await executor.freshStack({ bench: { ingestionMaxWorkers: 4 } });
+  const gms = countHttpRequests(executor.moto.endpoint);
+  let invocations = 0;
+  let handlerMs = 0;
+  const invoke = async <T>(call: () => Promise<T>): Promise<T> => {
+    invocations++;
+    const started = performance.now();
+    try {
+      return await call();
+    } finally {
+      handlerMs += performance.now() - started;
+    }
+  };
+
+  executor.counter.enabled = true;
+  const urns = Array.from({ length: runs }, () => randomUUID());
+  const launched: string[] = [];
+  for (let i = 0; i < urns.length; i += DISPATCH_BATCH) {
+    const batch = urns.slice(i, i + DISPATCH_BATCH).map((id) => ({ id, body: benchMessage(id, "bench") }));
+    await invoke(() => bench.dispatch(sqsEvent(batch), LAMBDA_CONTEXT));
+  }
+  for (const id of urns) {
+    const runId = runIdFor(`urn:li:dataHubExecutionRequest:${id}`);
+    const run = await bench.uncounted(() => bench.deps.runs.getRun(runId));
+    if (run?.state === RunState.LAUNCHED) launched.push(runId);
+  }
+  let finished = 0;
+  while (launched.length > 0) {
+    const runId = launched.shift() as string;
+    const run = await bench.uncounted(() => bench.deps.runs.getRun(runId));
+    if (run === undefined) throw new Error(`run ${runId} vanished`);
+    for (const [i, status] of TASK_EVENTS.entries()) {
+      await invoke(() => bench.taskStateChange(bench.taskEvent(run, status, i + 1)));
+    }
+    await bench.stopTask(run);
+    const outcome = await invoke(() =>
+      bench.taskStateChange(bench.taskEvent(run, "STOPPED", TASK_EVENTS.length + 1, 0)),
+    );
+    if (outcome.kind === "finished") {
+      finished++;
+      for (const launch of outcome.finish.schedule.launches)
+        if (launch.kind === "launched") launched.push(launch.runId);
+    }
+  }
+  const calls = executor.counter.take();
+  const sizes = await bench.itemSizes();
+  const perRun = computeCost(calls, sizes, { invocations, handlerMs, runs, intake: true });
+
+  // Idle: one reconcile pass a minute over one quiet pool, and Lambda's pollers on the empty intake queue.
+  const reconcileStarted = performance.now();
+  await bench.reconcile();
+  const reconcileMs = performance.now() - reconcileStarted;
+  const idleCalls = executor.counter.take();
+  executor.counter.enabled = false;
+  gms.stop();
+  const idlePass = computeCost(idleCalls, sizes, { invocations: 1, handlerMs: reconcileMs, runs: 1, intake: false });
+  const idleMonthly =
+    priceOf(idlePass) * MINUTES_PER_MONTH + IDLE_SQS_POLLS_PER_MINUTE * MINUTES_PER_MONTH * PRICES_USD.sqsPerRequest;
+
+  const per1000 = priceOf(perRun) * 1000;
+  const problems: string[] = [];
+  if (finished !== runs) problems.push(`only ${finished} of ${runs} runs finished`);
+  if (calls.length === 0) problems.push("no AWS call was counted");
+
+  const byOperation = countByOperation(calls);
+  const markdown = [
+    `${runs} runs through their whole life in one pool of 4 workers (weight 0.25 each, so 4 run at a time): ` +
+      `dispatch in batches of ${DISPATCH_BATCH}, ${TASK_EVENTS.length + 1} ECS Task State Change events per task ` +
+      `(${[...TASK_EVENTS, "STOPPED"].join(", ")}), StopTask by the harness (that is ECS's doing, not counted), ` +
+      "the next waiting run launched by the release. Calls counted by an SDK middleware after retries.",
+    "",
+    ...table(
+      ["AWS call", "total", "per run"],
+      [...byOperation].map(([op, n]) => [op, n, fixed(n / runs, 2)]),
+    ),
+    "",
+    ...table(
+      ["per run", "value"],
+      [
+        ["AWS API calls", fixed(calls.length / runs, 2)],
+        [
+          "GMS (HTTP) requests",
+          `${fixed(gms.count() / runs, 2)}${gms.count() === 0 ? " (this tree's completion path reports no GMS status yet)" : ""}`,
+        ],
+        ["Lambda invocations", fixed(invocations / runs, 2)],
+        ["Lambda time, ms (measured against moto)", fixed(handlerMs / runs, 1)],
+        ["DynamoDB write units (transactions ×2, GSI included)", fixed(perRun.writeUnits, 2)],
+        ["DynamoDB read units (strongly consistent)", fixed(perRun.readUnits, 2)],
+        ["SQS requests (send, trigger's receive and delete per batch of 10)", fixed(perRun.sqs, 2)],
+      ],
+    ),
+    "",
+    ...table(
+      ["cost", "ours", "baseline", "ratio (baseline / ours)"],
+      [
+        ...ALWAYS_ON_WORKERS.map((worker) => {
+          const monthly = fargateHourlyUsd(worker.vcpu, worker.memoryGb) * HOURS_PER_MONTH;
+          return [`idle month: ours vs ${worker.name}`, usd(idleMonthly), usd(monthly), ratio(monthly, idleMonthly, 0)];
+        }),
+        ...ALWAYS_ON_WORKERS.map((worker) => {
+          const monthly = fargateHourlyUsd(worker.vcpu, worker.memoryGb) * HOURS_PER_MONTH;
+          return [
+            `orchestration per 1,000 runs vs ${worker.name} per month`,
+            usd(per1000),
+            usd(monthly),
+            `break-even at ${Math.round((monthly / per1000) * 1000).toLocaleString("en-US")} runs/month`,
+          ];
+        }),
+      ],
+    ),
+    "",
+    `Idle: one reconcile pass a minute (${idleCalls.length} AWS calls, ${fixed(reconcileMs, 0)} ms here) plus ` +
+      `about ${IDLE_SQS_POLLS_PER_MINUTE} empty SQS long-polls a minute by Lambda's event source (an estimate). ` +
+      "Orchestration excludes the runs' own Fargate time, which both designs pay (the always-on worker pays it " +
+      "inside its fixed size). Lambda time is measured against moto (about 5-15 ms a call, close to DynamoDB's own), " +
+      `at ${LAMBDA_MEMORY_GB * 1024} MB.`,
+  ];
+  return { title: "1. Calls and cost per run", markdown, problems };
+}
+
+function computeCost(
+  calls: readonly AwsCall[],
+  sizes: Map<string, number>,
+  { invocations, handlerMs, runs, intake }: { invocations: number; handlerMs: number; runs: number; intake: boolean },
+): Cost {
+  let writeUnits = 0;
+  let readUnits = 0;
+  let sqs = 0;
+  for (const call of calls) {
+    if (call.service === "SQS") sqs++;
+    if (call.service !== "DynamoDB") continue;
+    for (const write of call.writes) {
+      const bytes = write.bytes ?? sizes.get(write.key) ?? 1024;
+      writeUnits += Math.max(1, Math.ceil(bytes / 1024)) * (write.transactional ? 2 : 1);
+      if (write.touchesActivityIndex) writeUnits += 1;
+    }
+    if (["GetItem", "Query", "Scan"].includes(call.operation))
+      readUnits += Math.max(1, Math.ceil(call.readBytes / 4096));
+  }
+  // The producer's SendMessage, and the trigger's ReceiveMessage + DeleteMessageBatch per batch.
+  const triggerSqs = intake ? 1 + 2 / DISPATCH_BATCH : 0;
+  return {
+    lambdaRequests: invocations / runs,
+    lambdaGbSeconds: ((handlerMs / 1000) * LAMBDA_MEMORY_GB) / runs,
+    writeUnits: writeUnits / runs,
+    readUnits: readUnits / runs,
+    sqs: sqs / runs + triggerSqs,
+  };
+}
+
+function priceOf(cost: Cost): number {
+  return (
+    cost.lambdaRequests * PRICES_USD.lambdaPerRequest +
+    cost.lambdaGbSeconds * PRICES_USD.lambdaPerGbSecond +
+    cost.writeUnits * PRICES_USD.dynamodbPerWriteUnit +
+    cost.readUnits * PRICES_USD.dynamodbPerReadUnit +
+    cost.sqs * PRICES_USD.sqsPerRequest
+  );
+}
+
+/** Counts HTTP requests made with fetch to anything but moto: GMS status reports, when the code makes them. */
+function countHttpRequests(motoEndpoint: string): { count(): number; stop(): void } {
+  const original = globalThis.fetch;
+  let count = 0;
+  globalThis.fetch = (input, init) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    if (!url.startsWith(motoEndpoint)) count++;
+    return original(input, init);
+  };
+  return {
+    count: () => count,
+    stop: () => {
+      globalThis.fetch = original;
+    },
+  };
+}
