@@ -1,0 +1,184 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { z } from "zod";
+import type { ExecutionResultValue } from "../../core/execution-result.js";
+import { classifyGmsAnswer, classifyGmsTransportFailure, type GmsOperation } from "./classify-gms-answer.js";
+import { GmsRejectedError } from "./gms-errors.js";
+import type { DataHubStatusApi, ExecutorStatusReport, KillSignal } from "./gms-port.js";
+import {
+  buildExecutorStatusValue,
+  buildGetAspectRequest,
+  buildIngestProposalRequest,
+  GmsAspect,
+  GmsAspectClass,
+  GmsEntity,
+  type GmsRequest,
+  remoteExecutorUrn,
+} from "./gms-requests.js";
+import type { TokenProvider } from "./gms-token-provider.js";
+
+export const GMS_DEFAULT_TIMEOUT_MS = 10_000;
+
+const ExecutionResultAnswer = z.object({
+  aspect: z.object({
+    [GmsAspectClass.EXECUTION_REQUEST_RESULT]: z.object({
+      status: z.string(),
+      report: z.string().optional(),
+      structuredReport: z
+        .object({
+          type: z.literal("RUN_INGEST"),
+          serializedValue: z.string(),
+          contentType: z.literal("application/json"),
+        })
+        .optional(),
+      startTimeMs: z.number().optional(),
+      durationMs: z.number().optional(),
+    }),
+  }),
+});
+
+const KillSignalAnswer = z.object({
+  aspect: z.object({
+    [GmsAspectClass.EXECUTION_REQUEST_SIGNAL]: z.object({
+      signal: z.string(),
+      createdAt: z.object({ time: z.number() }).optional(),
+    }),
+  }),
+});
+
+type Answer = { status: number; body: string };
+
+/** DataHubStatusApi over GMS's Rest.li endpoints with global fetch. */
+export class GmsClient implements DataHubStatusApi {
+  private readonly timeoutMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly options: {
+      /** Already normalised by parseGmsUrl. */
+      gmsUrl: string;
+      token: TokenProvider;
+      timeoutMs?: number;
+      now?: () => number;
+      logger?: Logger;
+    },
+  ) {
+    this.timeoutMs = options.timeoutMs ?? GMS_DEFAULT_TIMEOUT_MS;
+    this.now = options.now ?? Date.now;
+  }
+
+  async writeExecutionResult(executionRequestUrn: string, value: ExecutionResultValue): Promise<void> {
+    await this.call("write", (token) =>
+      buildIngestProposalRequest(this.options.gmsUrl, token, {
+        entityType: GmsEntity.EXECUTION_REQUEST,
+        entityUrn: executionRequestUrn,
+        aspectName: GmsAspect.EXECUTION_REQUEST_RESULT,
+        value,
+        systemMetadata: { lastObserved: this.now() },
+      }),
+    );
+  }
+
+  async readExecutionResult(executionRequestUrn: string): Promise<ExecutionResultValue | undefined> {
+    const answer = await this.readAspect(executionRequestUrn, GmsAspect.EXECUTION_REQUEST_RESULT);
+    if (answer === undefined) return undefined;
+    const parsed = parseAnswer(ExecutionResultAnswer, answer, GmsAspectClass.EXECUTION_REQUEST_RESULT);
+    const value = parsed.aspect[GmsAspectClass.EXECUTION_REQUEST_RESULT];
+    return { ...value, report: value.report ?? "" };
+  }
+
+  async readKillSignal(executionRequestUrn: string): Promise<KillSignal | undefined> {
+    const answer = await this.readAspect(executionRequestUrn, GmsAspect.EXECUTION_REQUEST_SIGNAL);
+    if (answer === undefined) return undefined;
+    const parsed = parseAnswer(KillSignalAnswer, answer, GmsAspectClass.EXECUTION_REQUEST_SIGNAL);
+    const signal = parsed.aspect[GmsAspectClass.EXECUTION_REQUEST_SIGNAL];
+    return {
+      signal: signal.signal,
+      ...(signal.createdAt === undefined ? {} : { createdAtMs: signal.createdAt.time }),
+    };
+  }
+
+  async writeExecutorStatus(stage: string, poolId: string, status: ExecutorStatusReport): Promise<void> {
+    const value = buildExecutorStatusValue(poolId, status);
+    await this.call("write", (token) =>
+      buildIngestProposalRequest(this.options.gmsUrl, token, {
+        entityType: GmsEntity.REMOTE_EXECUTOR,
+        entityUrn: remoteExecutorUrn(stage, poolId),
+        aspectName: GmsAspect.REMOTE_EXECUTOR_STATUS,
+        value,
+        systemMetadata: { lastObserved: this.now() },
+      }),
+    );
+  }
+
+  /** The aspect's answer, or undefined on 404 (no such aspect). */
+  private async readAspect(urn: string, aspectName: string): Promise<Answer | undefined> {
+    const answer = await this.call(
+      "read",
+      (token) => buildGetAspectRequest(this.options.gmsUrl, token, urn, aspectName),
+      {
+        absentOn404: true,
+      },
+    );
+    return answer;
+  }
+
+  private async call(
+    operation: GmsOperation,
+    build: (token: string) => GmsRequest,
+    options: { absentOn404?: boolean } = {},
+  ): Promise<Answer | undefined> {
+    let token = await this.options.token();
+    let answer = await this.exchange(build(token), operation, token);
+    if (answer.status === 401) {
+      // A rotated token: read the secret again and try once more; a second 401 is final.
+      this.options.logger?.warn("GMS refused the token; retrying once with a freshly read one", { operation });
+      token = await this.options.token({ fresh: true });
+      answer = await this.exchange(build(token), operation, token);
+    }
+    if (options.absentOn404 === true && answer.status === 404) return undefined;
+    const verdict = classifyGmsAnswer(answer, operation);
+    if (!verdict.ok) throw verdict.error;
+    return answer;
+  }
+
+  private async exchange(request: GmsRequest, operation: GmsOperation, token: string) {
+    let response: Response;
+    let body: string;
+    try {
+      response = await fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.body === undefined ? {} : { body: request.body }),
+        // A redirect means a wrong URL (e.g. the web app's login page): classify it, do not follow it.
+        redirect: "manual",
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      body = await response.text();
+    } catch (error) {
+      throw classifyGmsTransportFailure(error, operation, this.timeoutMs);
+    }
+    return {
+      status: response.status,
+      // Error messages quote GMS's answer: make sure the token can never ride along.
+      body: token === "" ? body : body.split(token).join("***"),
+      retryAfter: response.headers.get("retry-after"),
+    };
+  }
+}
+
+function parseAnswer<T>(schema: z.ZodType<T>, answer: Answer, aspectClass: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(answer.body);
+  } catch {
+    throw new GmsRejectedError(
+      answer.status,
+      `GMS answered the read with something that is not JSON; check the GMS URL`,
+    );
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new GmsRejectedError(answer.status, `GMS's answer has no ${aspectClass} value of the expected shape`);
+  }
+  return parsed.data;
+}
