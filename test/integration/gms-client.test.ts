@@ -216,6 +216,25 @@ describe("GmsClient against a stub GMS (token from Secrets Manager in moto)", ()
     });
   });
 
+  it("a redirect (a URL that is not GMS) is not followed: GmsRejectedError naming the URL", async () => {
+    const client = await clientWith();
+    gms.failNext(1, 302);
+    const error = await client.writeExecutionResult(URN, result("RUNNING")).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(GmsRejectedError);
+    expect((error as Error).message).toMatch(/GMS redirected; check the GMS URL/);
+    expect(gms.requests.map((r) => r.path)).toEqual(["/aspects?action=ingestProposal"]);
+  });
+
+  it("a 200 read that is not the aspect's shape is a GmsRejectedError, not a silent undefined", async () => {
+    const client = await clientWith();
+    gms.failNext(1, 200);
+    const error = await client.readExecutionResult(URN).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(GmsRejectedError);
+    expect((error as Error).message).toBe(
+      "GMS's answer has no com.linkedin.execution.ExecutionRequestResult value of the expected shape",
+    );
+  });
+
   it("no answer within the timeout is a GmsUnavailableError (timeout)", async () => {
     const client = await clientWith({ timeoutMs: 200 });
     gms.hangNext(1);

@@ -169,6 +169,8 @@ export async function startStubGms(): Promise<StubGms> {
       if (down) return answer(503, { message: "GMS is down (stub)", status: 503 });
       if (failures.remaining > 0) {
         failures.remaining--;
+        // A redirect goes where a wrong URL typically lands: the web app's login page.
+        if (failures.status >= 300 && failures.status < 400) res.setHeader("location", "/login");
         return answer(failures.status, { message: `injected ${failures.status} (stub)`, status: failures.status });
       }
       if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) {
