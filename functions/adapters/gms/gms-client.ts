@@ -67,7 +67,7 @@ export class GmsClient implements DataHubStatusApi {
   }
 
   async writeExecutionResult(executionRequestUrn: string, value: ExecutionResultValue): Promise<void> {
-    await this.call("write", (token) =>
+    await this.call({ operation: "write", executionRequestUrn }, (token) =>
       buildIngestProposalRequest(this.options.gmsUrl, token, {
         entityType: GmsEntity.EXECUTION_REQUEST,
         entityUrn: executionRequestUrn,
@@ -99,7 +99,7 @@ export class GmsClient implements DataHubStatusApi {
 
   async writeExecutorStatus(stage: string, poolId: string, status: ExecutorStatusReport): Promise<void> {
     const value = buildExecutorStatusValue(poolId, status);
-    await this.call("write", (token) =>
+    await this.call({ operation: "write", pool: poolId }, (token) =>
       buildIngestProposalRequest(this.options.gmsUrl, token, {
         entityType: GmsEntity.REMOTE_EXECUTOR,
         entityUrn: remoteExecutorUrn(stage, poolId),
@@ -111,27 +111,25 @@ export class GmsClient implements DataHubStatusApi {
   }
 
   /** The aspect's answer, or undefined on 404 (no such aspect). */
-  private async readAspect(urn: string, aspectName: string): Promise<Answer | undefined> {
-    const answer = await this.call(
-      "read",
-      (token) => buildGetAspectRequest(this.options.gmsUrl, token, urn, aspectName),
-      {
-        absentOn404: true,
-      },
+  private readAspect(executionRequestUrn: string, aspectName: string): Promise<Answer | undefined> {
+    return this.call(
+      { operation: "read", executionRequestUrn },
+      (token) => buildGetAspectRequest(this.options.gmsUrl, token, executionRequestUrn, aspectName),
+      { absentOn404: true },
     );
-    return answer;
   }
 
   private async call(
-    operation: GmsOperation,
+    context: { operation: GmsOperation; executionRequestUrn?: string; pool?: string },
     build: (token: string) => GmsRequest,
     options: { absentOn404?: boolean } = {},
   ): Promise<Answer | undefined> {
+    const { operation } = context;
     let token = await this.options.token();
     let answer = await this.exchange(build(token), operation, token);
     if (answer.status === 401) {
       // A rotated token: read the secret again and try once more; a second 401 is final.
-      this.options.logger?.warn("GMS refused the token; retrying once with a freshly read one", { operation });
+      this.options.logger?.warn("GMS refused the token; retrying once with a freshly read one", context);
       token = await this.options.token({ fresh: true });
       answer = await this.exchange(build(token), operation, token);
     }
