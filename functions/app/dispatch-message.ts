@@ -1,9 +1,11 @@
 import { RunAlreadyAdmittedError } from "../core/errors.js";
-import { parseRunMessage, type RunMessage } from "../core/execution-request-message.js";
-import { choosePool, planRun, runIdFor } from "../core/plan-run.js";
+import { type IntakeMessage, parseIntakeMessage, type RunMessage } from "../core/execution-request-message.js";
+import { choosePool, planRun, type RunPlan, runIdFor } from "../core/plan-run.js";
 import type { Pool } from "../core/pool.js";
 import { BadInputError, RejectionCode } from "../core/rejection.js";
-import { type RunRecord, RunState } from "../core/run-record.js";
+import { isTerminal, type RunRecord, RunState } from "../core/run-record.js";
+import { type CancelOutcome, cancelRun } from "./cancel-run.js";
+import { deliverStatuses } from "./deliver-statuses.js";
 import { type ExecutorDeps, loggerForRun } from "./executor-deps.js";
 import { type LaunchResult, launchAcquiredRun } from "./launch-run.js";
 import type { PoolStore } from "./ports.js";
@@ -11,24 +13,28 @@ import { type ScheduleResult, schedulePool } from "./schedule-pool.js";
 
 export type DispatchOutcome =
   | { kind: "admitted"; run: RunRecord; schedule: ScheduleResult }
-  | { kind: "duplicate"; run: RunRecord; resumed?: LaunchResult; schedule: ScheduleResult }
+  | { kind: "duplicate"; run: RunRecord; resumed?: LaunchResult; schedule?: ScheduleResult }
+  | { kind: "cancel"; executionRequestUrn: string; cancel: CancelOutcome }
   | { kind: "rejected"; code: RejectionCode; reason: string; executionRequestUrn?: string };
 
-export type IntakeMessage = { body: string; messageId: string };
+export type IntakeRecord = { body: string; messageId: string };
 
 /**
- * One intake message: validate, route, admit to the pool's queue, then start what fits. Bad input is recorded
- * and sent to the dead-letter queue with its reason; it never throws. Anything else that throws leaves the
- * message to be delivered again, and every step is safe to repeat.
+ * One intake message: validate, route, admit to the pool's queue, then start what fits (or, for a cancel
+ * message, cancel). Bad input is recorded and sent to the dead-letter queue with its reason; it never throws.
+ * Anything else that throws leaves the message to be delivered again, and every step is safe to repeat.
  */
-export async function dispatchMessage(deps: ExecutorDeps, message: IntakeMessage): Promise<DispatchOutcome> {
-  let parsed: RunMessage;
-  let pool: Pool;
-  let plan: ReturnType<typeof planRun>;
+export async function dispatchMessage(deps: ExecutorDeps, message: IntakeRecord): Promise<DispatchOutcome> {
+  let parsed: IntakeMessage;
+  let plan: RunPlan;
   try {
-    parsed = parseRunMessage(message.body);
-    pool = await resolvePool(deps.pools, parsed);
-    plan = planRun(parsed, pool);
+    parsed = parseIntakeMessage(message.body);
+    if (parsed.kind === "cancel") {
+      const reason = parsed.reason ?? "cancel message on the intake queue";
+      const cancel = await cancelRun(deps, parsed.executionRequestUrn, reason);
+      return { kind: "cancel", executionRequestUrn: parsed.executionRequestUrn, cancel };
+    }
+    plan = planRun(parsed, await resolvePool(deps.pools, parsed));
   } catch (error) {
     if (error instanceof BadInputError) return reject(deps, message, error);
     throw error;
@@ -42,6 +48,8 @@ export async function dispatchMessage(deps: ExecutorDeps, message: IntakeMessage
     if (!(error instanceof RunAlreadyAdmittedError) || error.existing === undefined) throw error;
     const existing = error.existing;
     log.info("execution request already admitted; resuming where it stands", { state: existing.state });
+    // Finished (or cancelled before it ever arrived): nothing to resume.
+    if (isTerminal(existing.state)) return { kind: "duplicate", run: existing };
     // A crash may have come between the launch intent and RunTask, or between RunTask and its record.
     const resumed =
       existing.state === RunState.LAUNCHING ? await launchAcquiredRun(deps, existing, "resumed") : undefined;
@@ -85,13 +93,17 @@ async function resolvePool(pools: PoolStore, message: RunMessage): Promise<Pool>
   );
 }
 
-async function reject(deps: ExecutorDeps, message: IntakeMessage, error: BadInputError): Promise<DispatchOutcome> {
+async function reject(deps: ExecutorDeps, message: IntakeRecord, error: BadInputError): Promise<DispatchOutcome> {
   const urn = error.executionRequestUrn;
   if (urn !== undefined) {
-    await deps.runs.recordRejection(
-      { runId: runIdFor(urn), executionRequestUrn: urn, code: error.code, reason: error.reason },
-      deps.now(),
-    );
+    const closed = {
+      runId: runIdFor(urn),
+      executionRequestUrn: urn,
+      state: "REJECTED",
+      code: error.code,
+      reason: error.reason,
+    } as const;
+    if ((await deps.runs.recordClosedRun(closed, deps.now())) === "recorded") await deliverStatuses(deps, closed.runId);
   }
   await deps.deadLetters.send({
     body: message.body,

@@ -1,11 +1,24 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { Clock, DeadLetterQueue, PoolStore, RunStore, TaskLauncher } from "./ports.js";
+import type {
+  Clock,
+  DataHubStatusApi,
+  DeadLetterQueue,
+  PoolStore,
+  RunLogs,
+  RunStore,
+  StatusOutbox,
+  TaskLauncher,
+} from "./ports.js";
 
 export type ExecutorDeps = {
+  stage: string;
   runs: RunStore;
   pools: PoolStore;
+  outbox: StatusOutbox;
   launcher: TaskLauncher;
   deadLetters: DeadLetterQueue;
+  status: DataHubStatusApi;
+  runLogs: RunLogs;
   now: Clock;
   logger: Logger;
 };

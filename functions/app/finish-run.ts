@@ -1,14 +1,15 @@
 import { RunStateChangedError } from "../core/errors.js";
 import { isTerminal, type RunRecord, type RunState } from "../core/run-record.js";
+import { deliverStatuses } from "./deliver-statuses.js";
 import { type ExecutorDeps, loggerForRun } from "./executor-deps.js";
 import { type ScheduleResult, schedulePool } from "./schedule-pool.js";
 
 export type FinishResult = { released: boolean; run: RunRecord | undefined; schedule: ScheduleResult };
 
 /**
- * Gives a run's weight back exactly once and starts the next waiting runs of its pool in the same call.
- * A second call for the same run (a duplicate event, a retry after a crash) releases nothing and still
- * runs the scheduler, which is harmless.
+ * Gives a run's weight back exactly once, with its final state, starts the next waiting runs of its pool in the
+ * same call, then sends the status to DataHub. A second call for the same run (a duplicate event, a retry after
+ * a crash) releases nothing and still runs the scheduler, which is harmless.
  */
 export async function finishRun(
   deps: ExecutorDeps,
@@ -32,5 +33,6 @@ export async function finishRun(
     }
   }
   const schedule = await schedulePool(deps, run.poolId, run.capacityClass);
+  await deliverStatuses(deps, runId);
   return { released, run: await deps.runs.getRun(runId), schedule };
 }

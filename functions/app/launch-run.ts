@@ -1,6 +1,7 @@
 import { RunStateChangedError } from "../core/errors.js";
 import { decideLaunch, LAUNCH_RETRY, launchRetryDelayMs } from "../core/launch-outcome.js";
 import { type RunRecord, RunState } from "../core/run-record.js";
+import { stopTaskReason } from "./cancel-run.js";
 import { type ExecutorDeps, loggerForRun } from "./executor-deps.js";
 
 export type LaunchResult =
@@ -54,7 +55,7 @@ export async function launchAcquiredRun(
       }
       const notBeforeMs = deps.now() + launchRetryDelayMs(failures);
       try {
-        await deps.runs.requeueAfterLaunchFailure(run, { reason: decision.reason, notBeforeMs }, deps.now());
+        await deps.runs.requeue(run, { cause: "launch", reason: decision.reason, notBeforeMs }, deps.now());
       } catch (error) {
         if (error instanceof RunStateChangedError) return { kind: "superseded", runId: run.runId };
         throw error;
@@ -75,18 +76,25 @@ export async function launchAcquiredRun(
 }
 
 async function recordLaunched(deps: ExecutorDeps, run: RunRecord, taskArn: string): Promise<LaunchResult> {
+  let launched: RunRecord;
   try {
-    await deps.runs.recordLaunched(run, taskArn, deps.now());
+    launched = await deps.runs.recordLaunched(run, taskArn, deps.now());
   } catch (error) {
     if (error instanceof RunStateChangedError) return { kind: "superseded", runId: run.runId };
     throw error;
   }
-  loggerForRun(deps.logger, { ...run, taskArn }).info("task launched", {
+  const log = loggerForRun(deps.logger, { ...run, taskArn });
+  log.info("task launched", {
     attempt: run.launchAttempt,
     cpu: run.fargate.cpu,
     memoryMiB: run.fargate.memoryMiB,
     weightMicro: run.weightMicro,
   });
+  // Cancelled or timed out while RunTask was under way: stop the task it just made.
+  if (launched.stopRequest !== undefined) {
+    await deps.launcher.stopTask(taskArn, stopTaskReason(launched.stopRequest));
+    log.info("stopped the new task: a stop was requested during its launch", { by: launched.stopRequest.by });
+  }
   return { kind: "launched", runId: run.runId, taskArn };
 }
 

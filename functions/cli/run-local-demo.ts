@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ECSClient, StopTaskCommand } from "@aws-sdk/client-ecs";
@@ -17,6 +18,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
+import { LocalStatusLog } from "../adapters/local-status/local-status-log.js";
 import { explainRun } from "../app/explain-run.js";
 import { createExecutorDeps } from "../config/create-aws-deps.js";
 import { runIdFor } from "../core/plan-run.js";
@@ -70,9 +72,13 @@ async function main(): Promise<void> {
       sqs: new SQSClient({}),
       ec2: new EC2Client({}),
       secrets: new SecretsManagerClient({}),
+      logs: new CloudWatchLogsClient({}),
     };
     const stack = await provisionLocalStack(clients, { stage: "local", secrets: { WAREHOUSE_PASSWORD: randomUUID() } });
-    const deps = createExecutorDeps(stack.config, clients, new Logger({ serviceName: "dhx-demo", logLevel: "WARN" }));
+    // No GMS here: statuses DataHub would receive go to a local status log, printed at the end.
+    const statusLog = new LocalStatusLog();
+    const logger = new Logger({ serviceName: "dhx-demo", logLevel: "WARN" });
+    const deps = createExecutorDeps(stack.config, clients, logger, statusLog);
     await deps.pools.create("demo", PoolSettings.parse({ description: "the demo pool", ingestionMaxWorkers: 4 }));
     say(
       `created table ${stack.config.tableName}, intake queue, DLQ, cluster and task definition; pool "demo" (4 workers)`,
@@ -163,6 +169,14 @@ async function main(): Promise<void> {
       say(`"${name}" finished with exit code 0:`);
       await table();
     }
+
+    say("what DataHub would have been told (the status log that stands in for GMS here):");
+    for (const line of statusLog.lines) {
+      if (line.kind !== "execution-result") continue;
+      const name = REQUESTS[urns.indexOf(line.executionRequestUrn)]?.name ?? line.executionRequestUrn;
+      say(`  ${name.padEnd(26)} ${line.value.status.padEnd(9)} ${line.value.report.split("\n")[1] ?? ""}`);
+    }
+    say();
 
     if (keep) {
       say(`moto stays up at ${moto.endpoint}. In another shell:`);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "../core/errors.js";
+import { parseGmsUrl } from "../core/gms-url.js";
 
 const nonEmpty = z.string().trim().min(1);
 const commaList = z
@@ -28,12 +29,20 @@ const ExecutorEnv = z.object({
   DHX_TASK_SUBNETS: commaList,
   DHX_TASK_SECURITY_GROUPS: commaList,
   DHX_TASK_ASSIGN_PUBLIC_IP: z.enum(["ENABLED", "DISABLED"]),
+  DHX_GMS_URL: nonEmpty,
+  /** The token is read from Secrets Manager at run time, never passed as a plain environment value. */
+  DHX_GMS_TOKEN_SECRET_ARN: z.string().trim().startsWith("arn:", "must be a Secrets Manager secret ARN"),
+  DHX_RUN_LOG_GROUP: nonEmpty,
+  DHX_RUN_LOG_STREAM_PREFIX: nonEmpty,
 });
 
 export type ExecutorConfig = {
   stage: string;
   tableName: string;
   deadLetterQueueUrl: string;
+  /** Always set for the Lambdas; local mode without a GMS sends statuses elsewhere (a local status log). */
+  gms?: { url: string; tokenSecretArn: string };
+  runLogs: { logGroup: string; streamPrefix: string };
   launch: {
     stage: string;
     cluster: string;
@@ -55,10 +64,18 @@ export function loadExecutorConfig(env: Record<string, string | undefined>): Exe
     throw new ConfigError(`executor configuration is incomplete: ${problems.join("; ")}`);
   }
   const e = parsed.data;
+  let gmsUrl: string;
+  try {
+    gmsUrl = parseGmsUrl(e.DHX_GMS_URL);
+  } catch (error) {
+    throw new ConfigError(`executor configuration is wrong: DHX_GMS_URL: ${(error as Error).message}`);
+  }
   return {
     stage: e.DHX_STAGE,
     tableName: e.DHX_TABLE_NAME,
     deadLetterQueueUrl: e.DHX_DEAD_LETTER_QUEUE_URL,
+    gms: { url: gmsUrl, tokenSecretArn: e.DHX_GMS_TOKEN_SECRET_ARN },
+    runLogs: { logGroup: e.DHX_RUN_LOG_GROUP, streamPrefix: e.DHX_RUN_LOG_STREAM_PREFIX },
     launch: {
       stage: e.DHX_STAGE,
       cluster: e.DHX_ECS_CLUSTER,

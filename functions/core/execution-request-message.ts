@@ -40,10 +40,23 @@ const RunMessageV1 = z.object({
 });
 export type RunMessage = z.infer<typeof RunMessageV1>;
 
+const CancelMessageV1 = z.object({
+  version: z.literal(MESSAGE_VERSION),
+  kind: z.literal("cancel"),
+  executionRequestUrn: z.string(),
+  reason: z.string().max(500).optional(),
+});
+export type CancelMessage = z.infer<typeof CancelMessageV1>;
+
+export type IntakeMessage = ({ kind: "run" } & RunMessage) | CancelMessage;
+
+const KINDS = ["run", "cancel"];
+
 /** Keys that could reach an object's prototype are refused outright, wherever they appear. */
 const FORBIDDEN_KEYS = new Set(["__proto__"]);
 
-export function parseRunMessage(body: string): RunMessage {
+/** A run message (the default kind) or a cancel message; see docs/message-format.md. */
+export function parseIntakeMessage(body: string): IntakeMessage {
   const bytes = Buffer.byteLength(body, "utf8");
   if (bytes > MAX_BODY_BYTES) {
     throw new BadInputError(
@@ -74,11 +87,37 @@ export function parseRunMessage(body: string): RunMessage {
         : `executionRequestUrn must look like urn:li:dataHubExecutionRequest:<id>, got ${JSON.stringify(urn.slice(0, 80))}`,
     );
   }
+  const kind = envelope.kind ?? "run";
+  if (typeof kind !== "string" || !KINDS.includes(kind)) {
+    throw new BadInputError(
+      RejectionCode.INVALID_MESSAGE,
+      `kind must be "run" or "cancel", got ${JSON.stringify(kind).slice(0, 40)}`,
+      knownUrn,
+    );
+  }
+  if (kind === "cancel") {
+    const cancel = CancelMessageV1.safeParse(json);
+    if (!cancel.success) throw new BadInputError(RejectionCode.INVALID_MESSAGE, describeIssues(cancel.error), knownUrn);
+    return cancel.data;
+  }
   const parsed = RunMessageV1.safeParse(json);
   if (!parsed.success) {
     throw new BadInputError(RejectionCode.INVALID_MESSAGE, describeIssues(parsed.error), knownUrn);
   }
-  return parsed.data;
+  return { ...parsed.data, kind: "run" };
+}
+
+/** For callers that accept only runs (tests, tools): a cancel message is refused here. */
+export function parseRunMessage(body: string): RunMessage {
+  const message = parseIntakeMessage(body);
+  if (message.kind === "cancel") {
+    throw new BadInputError(
+      RejectionCode.INVALID_MESSAGE,
+      "expected a run message, got a cancel",
+      message.executionRequestUrn,
+    );
+  }
+  return message;
 }
 
 function parseJson(body: string): unknown {

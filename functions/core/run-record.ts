@@ -30,6 +30,9 @@ export type LaunchIntent = {
   intentAtMs: number;
 };
 
+/** Why the executor itself stopped a task; recorded before StopTask so the STOPPED event can be read right. */
+export type StopRequest = { by: "cancel" | "timeout" | "start-timeout"; atMs: number; reason: string };
+
 export type RunRecord = Omit<RunPlan, "input"> & {
   state: RunState;
   stateChangedAtMs: number;
@@ -44,6 +47,18 @@ export type RunRecord = Omit<RunPlan, "input"> & {
   launchedAtMs?: number;
   notBeforeMs?: number;
   lastLaunchError?: string;
+  /** When ECS said RUNNING (the task's startedAt). */
+  startedAtMs?: number;
+  finishedAtMs?: number;
+  /** Task stops not of the run's making (TaskFailedToStart, Spot, ...) so far; retried while < maxAttempts. */
+  infraFailures?: number;
+  stopRequest?: StopRequest;
+  /** When RUNNING was last queued for DataHub; refreshed well inside DataHub Cloud's one-hour sweep. */
+  runningReportedAtMs?: number;
+  /** Until when one deliverer holds the right to send this run's status to GMS (keeps them in order). */
+  gmsLeaseUntilMs?: number;
+  /** The last answer GMS refused for good (401/403/404/422), kept for operators. */
+  gmsError?: string;
   outcomeReason?: string;
   history: HistoryEntry[];
 };

@@ -37,8 +37,12 @@ function countOutcome(metrics: Metrics, outcome: DispatchOutcome): void {
     metrics.addMetric("MessagesRejected", MetricUnit.Count, 1);
     return;
   }
+  if (outcome.kind === "cancel") {
+    metrics.addMetric("CancelRequests", MetricUnit.Count, 1);
+    return;
+  }
   if (outcome.kind === "admitted") metrics.addMetric("RunsAdmitted", MetricUnit.Count, 1);
-  for (const launch of outcome.schedule.launches) {
+  for (const launch of outcome.schedule?.launches ?? []) {
     if (launch.kind === "launched") metrics.addMetric("TasksLaunched", MetricUnit.Count, 1);
     if (launch.kind === "requeued") metrics.addMetric("LaunchRetries", MetricUnit.Count, 1);
     if (launch.kind === "failed") metrics.addMetric("LaunchFailures", MetricUnit.Count, 1);

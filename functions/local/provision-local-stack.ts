@@ -1,3 +1,4 @@
+import { type CloudWatchLogsClient, CreateLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { CreateTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DescribeSubnetsCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { CreateClusterCommand, type ECSClient, RegisterTaskDefinitionCommand } from "@aws-sdk/client-ecs";
@@ -7,6 +8,7 @@ import { executorTableDefinition } from "../adapters/dynamodb/table-definition.j
 import type { ExecutorConfig } from "../config/executor-config.js";
 
 export type LocalStackClients = {
+  logs: CloudWatchLogsClient;
   dynamodb: DynamoDBClient;
   ecs: ECSClient;
   sqs: SQSClient;
@@ -29,7 +31,12 @@ export const LOCAL_CONTAINER_NAME = "ingestion";
  */
 export async function provisionLocalStack(
   clients: LocalStackClients,
-  options: { stage: string; secrets?: Record<string, string> },
+  options: {
+    stage: string;
+    secrets?: Record<string, string>;
+    /** A GMS to report to, with its token (stored as a secret, as on AWS); without one, statuses go elsewhere. */
+    gms?: { url: string; token: string };
+  },
 ): Promise<LocalStack> {
   const prefix = `dhx-${options.stage}`;
   const tableName = `${prefix}-executor`;
@@ -61,6 +68,16 @@ export async function provisionLocalStack(
     );
     taskSecrets[name] = required(created.ARN, `ARN of secret ${name}`);
   }
+
+  let gms: LocalStack["config"]["gms"];
+  if (options.gms !== undefined) {
+    const token = await clients.secrets.send(
+      new CreateSecretCommand({ Name: `${prefix}/gms-token`, SecretString: options.gms.token }),
+    );
+    gms = { url: options.gms.url, tokenSecretArn: required(token.ARN, "ARN of the GMS token secret") };
+  }
+  const runLogGroup = `/${prefix}/runs`;
+  await clients.logs.send(new CreateLogGroupCommand({ logGroupName: runLogGroup }));
 
   const cluster = await clients.ecs.send(new CreateClusterCommand({ clusterName: `${prefix}-cluster` }));
   const taskDefinition = await clients.ecs.send(
@@ -102,6 +119,8 @@ export async function provisionLocalStack(
       stage: options.stage,
       tableName,
       deadLetterQueueUrl: dlqUrl,
+      ...(gms === undefined ? {} : { gms }),
+      runLogs: { logGroup: runLogGroup, streamPrefix: "run" },
       launch: {
         stage: options.stage,
         cluster: required(cluster.cluster?.clusterArn, "cluster ARN"),

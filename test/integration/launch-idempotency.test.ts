@@ -16,6 +16,8 @@ function crashingLauncher(real: TaskLauncher, when: "before-run-task" | "after-r
   let crashed = false;
   return {
     findTask: (token) => real.findTask(token),
+    stopTask: (taskArn, reason) => real.stopTask(taskArn, reason),
+    describeTasks: (taskArns) => real.describeTasks(taskArns),
     runTask: async (run) => {
       if (crashed) return real.runTask(run);
       crashed = true;

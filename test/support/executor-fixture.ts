@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, type Task } from "@aws-sdk/client-ecs";
@@ -7,7 +8,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
-import { inject } from "vitest";
+import { inject, onTestFinished } from "vitest";
 import { DynamoDbPoolStore } from "../../functions/adapters/dynamodb/dynamodb-pool-store.js";
 import type { ExecutorDeps } from "../../functions/app/executor-deps.js";
 import { createExecutorDeps, documentClient } from "../../functions/config/create-aws-deps.js";
@@ -16,8 +17,10 @@ import { PoolSettings as PoolSettingsSchema } from "../../functions/core/pool.js
 import { createDispatchHandler } from "../../functions/handlers/dispatch-request.js";
 import { pinEcsTaskStatus } from "../../functions/local/moto-server.js";
 import { type LocalStack, provisionLocalStack } from "../../functions/local/provision-local-stack.js";
+import { startStubGms } from "./stub-gms.js";
 
 export const CANARY_SECRET_VALUE = "canary-5ecret-value-7f3a9d";
+export const GMS_TOKEN = "stub-gms-token-9d2e";
 
 export type Fixture = Awaited<ReturnType<typeof createFixture>>;
 
@@ -34,10 +37,16 @@ export async function createFixture(
     sqs: new SQSClient({}),
     ec2: new EC2Client({}),
     secrets: new SecretsManagerClient({}),
+    logs: new CloudWatchLogsClient({}),
   };
+  // A stub GMS per test, strict about DataHub's shapes; the executor reaches it with a token from Secrets Manager.
+  const gms = await startStubGms();
+  onTestFinished(() => gms.close());
+  gms.requireToken(GMS_TOKEN);
   const stack: LocalStack = await provisionLocalStack(clients, {
     stage: "test",
     secrets: { SNOWFLAKE_PASSWORD: CANARY_SECRET_VALUE },
+    gms: { url: gms.url, token: GMS_TOKEN },
   });
   const doc = documentClient(clients.dynamodb);
   const pools = new DynamoDbPoolStore(doc, stack.config.tableName);
@@ -54,6 +63,7 @@ export async function createFixture(
 
   return {
     endpoint,
+    gms,
     clients,
     stack,
     doc,

@@ -8,18 +8,23 @@ import {
 import type { RunStore } from "../../app/ports.js";
 import { CapacityExhaustedError, RunAlreadyAdmittedError, RunStateChangedError } from "../../core/errors.js";
 import type { RunPlan } from "../../core/plan-run.js";
-import { type QueueEntry, type RunRecord, RunState } from "../../core/run-record.js";
+import { type QueueEntry, type RunRecord, RunState, type StopRequest } from "../../core/run-record.js";
 import type { CapacityClass } from "../../core/weights.js";
+import type { RunReport } from "./report-requests.js";
 import {
   buildAcquireTransaction,
   buildActiveRunsQuery,
   buildAdmitTransaction,
+  buildCancelWaitingTransaction,
+  buildClosedRunTransaction,
   buildCountAheadQuery,
   buildGetRun,
+  buildMarkRunningTransaction,
   buildQueueHeadQuery,
   buildRecordLaunchedUpdate,
-  buildRejectedRunPut,
+  buildRefreshRunningTransaction,
   buildReleaseTransaction,
+  buildRequestStopUpdate,
   buildRequeueTransaction,
   newRunRecord,
 } from "./run-requests.js";
@@ -58,15 +63,21 @@ export class DynamoDbRunStore implements RunStore {
     return newRunRecord(plan, nowMs);
   }
 
-  async recordRejection(
-    rejected: { runId: string; executionRequestUrn: string; code: string; reason: string },
+  async recordClosedRun(
+    closed: {
+      runId: string;
+      executionRequestUrn: string;
+      state: "REJECTED" | "CANCELLED";
+      reason: string;
+      code?: string;
+    },
     nowMs: number,
   ): Promise<"recorded" | "run-exists"> {
     try {
-      await this.doc.send(new PutCommand(buildRejectedRunPut(this.table, rejected, nowMs)));
+      await sendTransaction(this.doc, buildClosedRunTransaction(this.table, closed, nowMs));
       return "recorded";
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return "run-exists";
+      if (error instanceof TransactionConditionFailed && error.failedAt(0)) return "run-exists";
       throw error;
     }
   }
@@ -129,14 +140,56 @@ export class DynamoDbRunStore implements RunStore {
     }
   }
 
-  async requeueAfterLaunchFailure(
+  async requeue(
     run: RunRecord,
-    failure: { reason: string; notBeforeMs: number },
+    failure: { cause: "launch" | "infrastructure"; reason: string; notBeforeMs: number },
     nowMs: number,
   ): Promise<void> {
     await this.releaseOnce(run, () =>
       sendTransaction(this.doc, buildRequeueTransaction(this.table, run, failure, nowMs)),
     );
+  }
+
+  async markRunning(run: RunRecord, started: { taskArn: string; startedAtMs: number }, nowMs: number): Promise<void> {
+    await this.onRunItem(run, 0, "launching or launched", () =>
+      sendTransaction(this.doc, buildMarkRunningTransaction(this.table, run, started, nowMs)),
+    );
+  }
+
+  async refreshRunning(run: RunRecord, nowMs: number): Promise<void> {
+    await this.onRunItem(run, 0, "running", () =>
+      sendTransaction(this.doc, buildRefreshRunningTransaction(this.table, run, nowMs)),
+    );
+  }
+
+  async cancelWaiting(run: RunRecord, reason: string, nowMs: number): Promise<void> {
+    try {
+      await sendTransaction(this.doc, buildCancelWaitingTransaction(this.table, run, reason, nowMs));
+    } catch (error) {
+      if (error instanceof TransactionConditionFailed && (error.failedAt(0) || error.failedAt(1))) {
+        throw new RunStateChangedError(run.runId, "waiting");
+      }
+      throw error;
+    }
+  }
+
+  async requestStop(run: RunRecord, stop: StopRequest): Promise<RunRecord> {
+    try {
+      const { Attributes } = await this.doc.send(new UpdateCommand(buildRequestStopUpdate(this.table, run, stop)));
+      return toRunRecord(Attributes ?? {});
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new RunStateChangedError(run.runId, "running without a stop request");
+      throw error;
+    }
+  }
+
+  async getReport(runId: string, attempt: number): Promise<RunReport | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: Keys.runReport(runId, attempt), ConsistentRead: true }),
+    );
+    if (Item === undefined) return undefined;
+    const { pk: _pk, sk: _sk, entity: _entity, ...report } = Item;
+    return report as RunReport;
   }
 
   async failLaunch(run: RunRecord, reason: string, nowMs: number): Promise<void> {
@@ -174,11 +227,16 @@ export class DynamoDbRunStore implements RunStore {
   }
 
   private async releaseOnce(run: RunRecord, send: () => Promise<void>): Promise<void> {
+    await this.onRunItem(run, 1, `holding weight for attempt ${run.launchAttempt}`, send);
+  }
+
+  /** A failed condition on the run's own item (the action at `index`) is a domain fact; anything else is not. */
+  private async onRunItem(run: RunRecord, index: number, expected: string, send: () => Promise<void>): Promise<void> {
     try {
       await send();
     } catch (error) {
-      if (error instanceof TransactionConditionFailed && error.failedAt(1)) {
-        throw new RunStateChangedError(run.runId, `holding weight for attempt ${run.launchAttempt}`);
+      if (error instanceof TransactionConditionFailed && error.failedAt(index)) {
+        throw new RunStateChangedError(run.runId, expected);
       }
       throw error;
     }

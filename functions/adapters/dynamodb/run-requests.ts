@@ -13,7 +13,15 @@ import {
   queueKeyFor,
   type RunRecord,
   RunState,
+  type StopRequest,
 } from "../../core/run-record.js";
+import {
+  type GmsStatus,
+  gmsStatusOf,
+  NO_ACTIVE_EXECUTION,
+  type OutboxEntry,
+  OutboxKind,
+} from "../../core/status-outbox.js";
 import { capMinusWeight } from "../../core/weights.js";
 import { ACTIVITY_INDEX, Keys } from "./table-keys.js";
 
@@ -31,7 +39,46 @@ export const RunConditions = {
   runIsLaunchingAttempt: "#state = :launching AND launchAttempt = :attempt",
   runHoldsCapacityForAttempt: "holdsCapacity = :true AND launchAttempt = :attempt",
   queueEntryExists: "attribute_exists(pk)",
+  runMayStart: "launchAttempt = :attempt AND (#state = :launching OR #state = :launched)",
+  runIsRunningAttempt: "#state = :running AND launchAttempt = :attempt",
+  noStopRequestedYet: "holdsCapacity = :true AND launchAttempt = :attempt AND attribute_not_exists(stopRequest)",
 } as const;
+
+/** Every status for DataHub goes through the outbox (status-outbox.ts), in the same write as the state it reports. */
+export function outboxEntryPut(table: string, entry: OutboxEntry) {
+  return { Put: { TableName: table, Item: { ...Keys.outbox(entry.runId, entry.kind), entity: "outbox", ...entry } } };
+}
+
+function terminalEntry(
+  run: { runId: string; executionRequestUrn: string; launchAttempt?: number },
+  status: GmsStatus,
+  reason: string,
+  nowMs: number,
+): OutboxEntry {
+  return {
+    runId: run.runId,
+    executionRequestUrn: run.executionRequestUrn,
+    kind: OutboxKind.TERMINAL,
+    status,
+    reason,
+    enqueuedAtMs: nowMs,
+    attempts: 0,
+    ...(run.launchAttempt === undefined || run.launchAttempt === 0 ? {} : { launchAttempt: run.launchAttempt }),
+  };
+}
+
+function runningEntry(run: RunRecord, reason: string, nowMs: number): OutboxEntry {
+  return {
+    runId: run.runId,
+    executionRequestUrn: run.executionRequestUrn,
+    kind: OutboxKind.RUNNING,
+    status: "RUNNING",
+    reason,
+    enqueuedAtMs: nowMs,
+    attempts: 0,
+    launchAttempt: run.launchAttempt,
+  };
+}
 
 const ON_CONDITION_FAILURE = { ReturnValuesOnConditionCheckFailure: "ALL_OLD" } as const;
 const APPEND_HISTORY = "history = list_append(if_not_exists(history, :noHistory), :history)";
@@ -101,29 +148,46 @@ export function buildAdmitTransaction(table: string, plan: RunPlan, nowMs: numbe
   };
 }
 
-/** A refused message with a usable URN still leaves a record, unless that URN is already a run. */
-export function buildRejectedRunPut(
+/**
+ * A run that ends before it was ever admitted: a refused message (REJECTED, reported as FAILURE with the reason),
+ * or a cancel for a run this executor never had (CANCELLED, "No active execution request found.", as DataHub's
+ * executor answers). Written only if the URN is not already a run: a bad duplicate never overwrites a real one.
+ */
+export function buildClosedRunTransaction(
   table: string,
-  rejected: { runId: string; executionRequestUrn: string; code: string; reason: string },
+  closed: {
+    runId: string;
+    executionRequestUrn: string;
+    state: "REJECTED" | "CANCELLED";
+    reason: string;
+    code?: string;
+  },
   nowMs: number,
-) {
-  const history: HistoryEntry[] = [{ atMs: nowMs, state: RunState.REJECTED, reason: rejected.reason }];
+): TransactWriteCommandInput {
+  const history: HistoryEntry[] = [{ atMs: nowMs, state: closed.state, reason: closed.reason }];
   return {
-    TableName: table,
-    Item: {
-      ...Keys.run(rejected.runId),
-      entity: "run",
-      runId: rejected.runId,
-      executionRequestUrn: rejected.executionRequestUrn,
-      state: RunState.REJECTED,
-      stateChangedAtMs: nowMs,
-      admittedAtMs: nowMs,
-      holdsCapacity: false,
-      rejectionCode: rejected.code,
-      outcomeReason: rejected.reason,
-      history,
-    },
-    ConditionExpression: RunConditions.runIsNew,
+    TransactItems: [
+      {
+        Put: {
+          TableName: table,
+          Item: {
+            ...Keys.run(closed.runId),
+            entity: "run",
+            runId: closed.runId,
+            executionRequestUrn: closed.executionRequestUrn,
+            state: closed.state,
+            stateChangedAtMs: nowMs,
+            admittedAtMs: nowMs,
+            holdsCapacity: false,
+            ...(closed.code === undefined ? {} : { rejectionCode: closed.code }),
+            outcomeReason: closed.reason,
+            history,
+          },
+          ConditionExpression: RunConditions.runIsNew,
+        },
+      },
+      outboxEntryPut(table, terminalEntry(closed, gmsStatusOf(closed.state), closed.reason, nowMs)),
+    ],
   };
 }
 
@@ -276,23 +340,29 @@ function releaseCapacityItem(table: string, run: RunRecord) {
 }
 
 /**
- * A launch that provably created no task (failures[], throttling) gives the weight back and puts the run
- * back at its old place in the queue, not before notBeforeMs. The holds-capacity condition makes it once-only.
+ * Gives the weight back and puts the run back at its old place in the queue, not before notBeforeMs, once (the
+ * holds-capacity condition). Two causes: a launch that provably created no task (failures[], throttling; only
+ * from LAUNCHING), and a task stopped by AWS, not by the run (TaskFailedToStart, Spot, ...), while attempts remain.
  */
 export function buildRequeueTransaction(
   table: string,
   run: RunRecord,
-  failure: { reason: string; notBeforeMs: number },
+  failure: { cause: "launch" | "infrastructure"; reason: string; notBeforeMs: number },
   nowMs: number,
 ): TransactWriteCommandInput {
   const requeued: RunRecord = { ...run, state: RunState.WAITING, notBeforeMs: failure.notBeforeMs };
+  const retryAt = new Date(failure.notBeforeMs).toISOString();
+  const what =
+    failure.cause === "launch"
+      ? `launch attempt ${run.launchAttempt} failed`
+      : "the task stopped for a reason not of the run's making";
   const history: HistoryEntry[] = [
-    {
-      atMs: nowMs,
-      state: RunState.WAITING,
-      reason: `launch attempt ${run.launchAttempt} failed, retry after ${new Date(failure.notBeforeMs).toISOString()}: ${failure.reason}`,
-    },
+    { atMs: nowMs, state: RunState.WAITING, reason: `${what}; retry after ${retryAt}: ${failure.reason}` },
   ];
+  const counter =
+    failure.cause === "launch"
+      ? "launchFailures = launchFailures + :one, lastLaunchError = :reason"
+      : "infraFailures = if_not_exists(infraFailures, :zero) + :one, lastLaunchError = :reason";
   return {
     TransactItems: [
       releaseCapacityItem(table, run),
@@ -302,12 +372,15 @@ export function buildRequeueTransaction(
           Key: Keys.run(run.runId),
           UpdateExpression:
             `SET #state = :waiting, stateChangedAtMs = :now, holdsCapacity = :false, notBeforeMs = :notBefore, ` +
-            `launchFailures = launchFailures + :one, lastLaunchError = :reason, ${APPEND_HISTORY} REMOVE activityPk, activitySk, launch`,
-          ConditionExpression: `${RunConditions.runHoldsCapacityForAttempt} AND #state = :launching`,
+            `${counter}, ${APPEND_HISTORY} REMOVE activityPk, activitySk, launch, taskArn, startedAtMs, stopRequest`,
+          ConditionExpression:
+            failure.cause === "launch"
+              ? `${RunConditions.runHoldsCapacityForAttempt} AND #state = :launching`
+              : RunConditions.runHoldsCapacityForAttempt,
           ExpressionAttributeNames: { "#state": "state" },
           ExpressionAttributeValues: {
             ":waiting": RunState.WAITING,
-            ":launching": RunState.LAUNCHING,
+            ...(failure.cause === "launch" ? { ":launching": RunState.LAUNCHING } : { ":zero": 0 }),
             ":true": true,
             ":false": false,
             ":attempt": run.launchAttempt,
@@ -327,9 +400,10 @@ export function buildRequeueTransaction(
 }
 
 /**
- * Ends a run that holds weight: the weight goes back and the run takes its final state, once. The condition
- * on the run's own item (it still holds weight for this attempt) makes a repeated release a no-op failure
- * instead of a double count. `onlyFrom` narrows it further (a launch failure may only end a LAUNCHING run).
+ * Ends a run that holds weight: the weight goes back, the run takes its final state and its terminal status for
+ * DataHub joins the outbox, all once. The condition on the run's own item (it still holds weight for this
+ * attempt) makes a repeated release a no-op failure instead of a double count. `onlyFrom` narrows it further (a
+ * launch failure may only end a LAUNCHING run).
  */
 export function buildReleaseTransaction(
   table: string,
@@ -347,8 +421,8 @@ export function buildReleaseTransaction(
           TableName: table,
           Key: Keys.run(run.runId),
           UpdateExpression:
-            `SET #state = :final, stateChangedAtMs = :now, holdsCapacity = :false, outcomeReason = :reason, ` +
-            `${APPEND_HISTORY} REMOVE activityPk, activitySk`,
+            `SET #state = :final, stateChangedAtMs = :now, finishedAtMs = :now, holdsCapacity = :false, ` +
+            `outcomeReason = :reason, ${APPEND_HISTORY} REMOVE activityPk, activitySk`,
           ConditionExpression: `${RunConditions.runHoldsCapacityForAttempt}${stateClause}`,
           ExpressionAttributeNames: { "#state": "state" },
           ExpressionAttributeValues: {
@@ -365,6 +439,137 @@ export function buildReleaseTransaction(
           ...ON_CONDITION_FAILURE,
         },
       },
+      outboxEntryPut(table, terminalEntry(run, gmsStatusOf(outcome.state), outcome.reason, nowMs)),
     ],
+  };
+}
+
+/**
+ * ECS said RUNNING for the run's current attempt: record it (and the task ARN, which a RUNNING event can bring
+ * before RunTask's answer was recorded) and queue RUNNING with its start time for DataHub.
+ */
+export function buildMarkRunningTransaction(
+  table: string,
+  run: RunRecord,
+  started: { taskArn: string; startedAtMs: number },
+  nowMs: number,
+): TransactWriteCommandInput {
+  const history: HistoryEntry[] = [
+    { atMs: nowMs, state: RunState.RUNNING, reason: `ECS task ${started.taskArn} is running` },
+  ];
+  return {
+    TransactItems: [
+      {
+        Update: {
+          TableName: table,
+          Key: Keys.run(run.runId),
+          UpdateExpression:
+            `SET #state = :running, stateChangedAtMs = :now, taskArn = :taskArn, startedAtMs = :startedAt, ` +
+            `launchedAtMs = if_not_exists(launchedAtMs, :now), runningReportedAtMs = :now, ${APPEND_HISTORY}`,
+          ConditionExpression: RunConditions.runMayStart,
+          ExpressionAttributeNames: { "#state": "state" },
+          ExpressionAttributeValues: {
+            ":running": RunState.RUNNING,
+            ":launching": RunState.LAUNCHING,
+            ":launched": RunState.LAUNCHED,
+            ":attempt": run.launchAttempt,
+            ":taskArn": started.taskArn,
+            ":startedAt": started.startedAtMs,
+            ":now": nowMs,
+            ":noHistory": [],
+            ":history": history,
+          },
+          ...ON_CONDITION_FAILURE,
+        },
+      },
+      outboxEntryPut(table, runningEntry(run, "the task is running", nowMs)),
+    ],
+  };
+}
+
+/** Re-queues RUNNING for a run that still runs, so DataHub's record stays fresh (a changed payload each time). */
+export function buildRefreshRunningTransaction(
+  table: string,
+  run: RunRecord,
+  nowMs: number,
+): TransactWriteCommandInput {
+  return {
+    TransactItems: [
+      {
+        Update: {
+          TableName: table,
+          Key: Keys.run(run.runId),
+          UpdateExpression: "SET runningReportedAtMs = :now",
+          ConditionExpression: RunConditions.runIsRunningAttempt,
+          ExpressionAttributeNames: { "#state": "state" },
+          ExpressionAttributeValues: { ":running": RunState.RUNNING, ":attempt": run.launchAttempt, ":now": nowMs },
+          ...ON_CONDITION_FAILURE,
+        },
+      },
+      outboxEntryPut(table, runningEntry(run, "the task is still running", nowMs)),
+    ],
+  };
+}
+
+/** A waiting run cancelled: off the queue and CANCELLED in one step; it never held weight. */
+export function buildCancelWaitingTransaction(
+  table: string,
+  run: RunRecord,
+  reason: string,
+  nowMs: number,
+): TransactWriteCommandInput {
+  const history: HistoryEntry[] = [{ atMs: nowMs, state: RunState.CANCELLED, reason }];
+  return {
+    TransactItems: [
+      {
+        Delete: {
+          TableName: table,
+          Key: Keys.queueEntry(run.poolId, run.capacityClass, run.queueKey),
+          ConditionExpression: RunConditions.queueEntryExists,
+        },
+      },
+      {
+        Update: {
+          TableName: table,
+          Key: Keys.run(run.runId),
+          UpdateExpression: `SET #state = :cancelled, stateChangedAtMs = :now, finishedAtMs = :now, outcomeReason = :reason, ${APPEND_HISTORY}`,
+          ConditionExpression: RunConditions.runIsWaitingAttempt,
+          ExpressionAttributeNames: { "#state": "state" },
+          ExpressionAttributeValues: {
+            ":cancelled": RunState.CANCELLED,
+            ":waiting": RunState.WAITING,
+            ":attempt": run.launchAttempt,
+            ":reason": reason,
+            ":now": nowMs,
+            ":noHistory": [],
+            ":history": history,
+          },
+          ...ON_CONDITION_FAILURE,
+        },
+      },
+      outboxEntryPut(table, terminalEntry(run, "CANCELLED", reason, nowMs)),
+    ],
+  };
+}
+
+/** Records why the executor is about to stop the run's task, before StopTask, so the STOPPED event reads right. */
+export function buildRequestStopUpdate(table: string, run: RunRecord, stop: StopRequest): UpdateCommandInput {
+  const history: HistoryEntry[] = [
+    { atMs: stop.atMs, state: run.state, reason: `stop requested (${stop.by}): ${stop.reason}` },
+  ];
+  return {
+    TableName: table,
+    Key: Keys.run(run.runId),
+    UpdateExpression: `SET stopRequest = :stop, ${APPEND_HISTORY}`,
+    ConditionExpression: RunConditions.noStopRequestedYet,
+    ExpressionAttributeValues: {
+      ":stop": stop,
+      ":true": true,
+      ":attempt": run.launchAttempt,
+      ":noHistory": [],
+      ":history": history,
+    },
+    ReturnValues: "ALL_NEW",
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
   };
 }

@@ -1,3 +1,4 @@
+import type { OutboxKind } from "../../core/status-outbox.js";
 import type { CapacityClass } from "../../core/weights.js";
 
 /**
@@ -25,7 +26,9 @@ export const Keys = {
   }),
   /** Sparse GSI: only runs holding weight carry activityPk, so the reconciler reads just those. */
   activityPartition: (poolId: string) => `ACTIVE#${poolId}`,
-  poolsPartition: () => "POOLS",
+  /** Statuses waiting for GMS, all in one partition so the reconciler drains them with one Query. */
+  outboxPartition: () => "OUTBOX",
+  outbox: (runId: string, kind: OutboxKind) => ({ pk: "OUTBOX", sk: `${runId}#${kind}` }),
 } as const;
 
 export const ACTIVITY_INDEX = "byActivity";
