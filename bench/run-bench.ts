@@ -9,6 +9,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { measureCallsAndCost } from "./sections/calls-and-cost.js";
+import { measureColdStart } from "./sections/cold-start.js";
+import { measureFargateSizingWaste } from "./sections/fargate-sizing-waste.js";
+import { measureReleaseLatency } from "./sections/release-latency.js";
+import { measureSchedulerAtScale } from "./sections/scheduler-at-scale.js";
 import { describeMachine } from "./support/describe-machine.js";
 import { LocalExecutor } from "./support/local-executor.js";
 import type { BenchOptions, SectionReport } from "./support/report.js";
@@ -24,6 +28,10 @@ type Section = {
 
 const SECTIONS: Section[] = [
   { id: "calls", run: async (options, executor) => measureCallsAndCost(await executor(), options) },
+  { id: "latency", run: async (options, executor) => measureReleaseLatency(await executor(), options) },
+  { id: "cold-start", run: async (options) => measureColdStart(options) },
+  { id: "scheduler", run: async (options) => measureSchedulerAtScale(options) },
+  { id: "sizing", run: async (options) => measureFargateSizingWaste(options) },
 ];
 
 async function main(): Promise<void> {

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { runIdFor } from "../../functions/core/plan-run.js";
-import { RunState } from "../../functions/core/run-record.js";
+import { isTerminal } from "../../functions/core/run-record.js";
 import {
   ALWAYS_ON_WORKERS,
   fargateHourlyUsd,
@@ -28,7 +27,7 @@ type Cost = { lambdaRequests: number; lambdaGbSeconds: number; writeUnits: numbe
 export async function measureCallsAndCost(executor: LocalExecutor, options: BenchOptions): Promise<SectionReport> {
   const runs = options.smoke ? 12 : 200;
   const bench = await executor.freshStack({ bench: { ingestionMaxWorkers: 4 } });
-  const gms = countHttpRequests(executor.moto.endpoint);
+  const gmsBefore = executor.gms.requests.length;
   let invocations = 0;
   let handlerMs = 0;
   const invoke = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -41,17 +40,14 @@ export async function measureCallsAndCost(executor: LocalExecutor, options: Benc
     }
   };
 
+  // Which runs were launched, and in what order, is read off the RunTask calls themselves.
+  const launched: string[] = [];
+  const stopListening = bench.onLaunch((runId) => launched.push(runId));
   executor.counter.enabled = true;
   const urns = Array.from({ length: runs }, () => randomUUID());
-  const launched: string[] = [];
   for (let i = 0; i < urns.length; i += DISPATCH_BATCH) {
     const batch = urns.slice(i, i + DISPATCH_BATCH).map((id) => ({ id, body: benchMessage(id, "bench") }));
     await invoke(() => bench.dispatch(sqsEvent(batch), LAMBDA_CONTEXT));
-  }
-  for (const id of urns) {
-    const runId = runIdFor(`urn:li:dataHubExecutionRequest:${id}`);
-    const run = await bench.uncounted(() => bench.deps.runs.getRun(runId));
-    if (run?.state === RunState.LAUNCHED) launched.push(runId);
   }
   let finished = 0;
   while (launched.length > 0) {
@@ -62,15 +58,11 @@ export async function measureCallsAndCost(executor: LocalExecutor, options: Benc
       await invoke(() => bench.taskStateChange(bench.taskEvent(run, status, i + 1)));
     }
     await bench.stopTask(run);
-    const outcome = await invoke(() =>
-      bench.taskStateChange(bench.taskEvent(run, "STOPPED", TASK_EVENTS.length + 1, 0)),
-    );
-    if (outcome.kind === "finished") {
-      finished++;
-      for (const launch of outcome.finish.schedule.launches)
-        if (launch.kind === "launched") launched.push(launch.runId);
-    }
+    await invoke(() => bench.taskStateChange(bench.taskEvent(run, "STOPPED", TASK_EVENTS.length + 1, 0)));
+    const after = await bench.uncounted(() => bench.deps.runs.getRun(runId));
+    if (after !== undefined && isTerminal(after.state)) finished++;
   }
+  stopListening();
   const calls = executor.counter.take();
   const sizes = await bench.itemSizes();
   const perRun = computeCost(calls, sizes, { invocations, handlerMs, runs, intake: true });
@@ -81,7 +73,7 @@ export async function measureCallsAndCost(executor: LocalExecutor, options: Benc
   const reconcileMs = performance.now() - reconcileStarted;
   const idleCalls = executor.counter.take();
   executor.counter.enabled = false;
-  gms.stop();
+  const gmsRequests = executor.gms.requests.slice(gmsBefore);
   const idlePass = computeCost(idleCalls, sizes, { invocations: 1, handlerMs: reconcileMs, runs: 1, intake: false });
   const idleMonthly =
     priceOf(idlePass) * MINUTES_PER_MONTH + IDLE_SQS_POLLS_PER_MINUTE * MINUTES_PER_MONTH * PRICES_USD.sqsPerRequest;
@@ -90,6 +82,8 @@ export async function measureCallsAndCost(executor: LocalExecutor, options: Benc
   const problems: string[] = [];
   if (finished !== runs) problems.push(`only ${finished} of ${runs} runs finished`);
   if (calls.length === 0) problems.push("no AWS call was counted");
+  if (executor.gms.violations.length > 0)
+    problems.push(`stub GMS saw protocol violations: ${executor.gms.violations[0]?.problem}`);
 
   const byOperation = countByOperation(calls);
   const markdown = [
@@ -99,18 +93,18 @@ export async function measureCallsAndCost(executor: LocalExecutor, options: Benc
       "the next waiting run launched by the release. Calls counted by an SDK middleware after retries.",
     "",
     ...table(
-      ["AWS call", "total", "per run"],
-      [...byOperation].map(([op, n]) => [op, n, fixed(n / runs, 2)]),
+      ["AWS call or GMS request", "total", "per run"],
+      [
+        ...[...byOperation].map(([op, n]): [string, number, string] => [op, n, fixed(n / runs, 2)]),
+        ...[...countGmsRequests(gmsRequests)].map(([op, n]): [string, number, string] => [op, n, fixed(n / runs, 2)]),
+      ],
     ),
     "",
     ...table(
       ["per run", "value"],
       [
         ["AWS API calls", fixed(calls.length / runs, 2)],
-        [
-          "GMS (HTTP) requests",
-          `${fixed(gms.count() / runs, 2)}${gms.count() === 0 ? " (this tree's completion path reports no GMS status yet)" : ""}`,
-        ],
+        ["GMS requests (stub GMS)", fixed(gmsRequests.length / runs, 2)],
         ["Lambda invocations", fixed(invocations / runs, 2)],
         ["Lambda time, ms (measured against moto)", fixed(handlerMs / runs, 1)],
         ["DynamoDB write units (transactions ×2, GSI included)", fixed(perRun.writeUnits, 2)],
@@ -187,19 +181,17 @@ function priceOf(cost: Cost): number {
   );
 }
 
-/** Counts HTTP requests made with fetch to anything but moto: GMS status reports, when the code makes them. */
-function countHttpRequests(motoEndpoint: string): { count(): number; stop(): void } {
-  const original = globalThis.fetch;
-  let count = 0;
-  globalThis.fetch = (input, init) => {
-    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    if (!url.startsWith(motoEndpoint)) count++;
-    return original(input, init);
-  };
-  return {
-    count: () => count,
-    stop: () => {
-      globalThis.fetch = original;
-    },
-  };
+/** GMS requests by kind: "POST ingestProposal <aspect>" or "GET <aspect>". */
+function countGmsRequests(requests: readonly { method: string; path: string; body: unknown }[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const request of requests) {
+    const url = new URL(request.path, "http://gms");
+    const aspect =
+      request.method === "POST"
+        ? ((request.body as { proposal?: { aspectName?: string } } | undefined)?.proposal?.aspectName ?? "?")
+        : (url.searchParams.get("aspect") ?? "?");
+    const key = `GMS ${request.method} ${aspect}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -11,6 +11,8 @@ export type AwsCall = {
   readBytes: number;
 };
 
+export type RequestListener = (atMs: number, input: unknown) => void;
+
 /**
  * Counts every request the clients it is attached to send, with an SDK middleware placed after the retry
  * middleware, so each retried attempt counts as the request AWS would bill. A second middleware at the very
@@ -18,7 +20,7 @@ export type AwsCall = {
  */
 export class AwsCallCounter {
   private calls: AwsCall[] = [];
-  private readonly requestListeners = new Set<{ key: string; listener: (atMs: number) => void }>();
+  private readonly requestListeners = new Set<{ key: string; listener: RequestListener }>();
   enabled = false;
 
   attach<I extends object, O extends MetadataBearer>(client: { middlewareStack: MiddlewareStack<I, O> }): void {
@@ -27,7 +29,7 @@ export class AwsCallCounter {
         if (this.requestListeners.size > 0) {
           const key = `${serviceOf(context.clientName)}.${operationOf(context.commandName)}`;
           const atMs = performance.now();
-          for (const entry of this.requestListeners) if (entry.key === key) entry.listener(atMs);
+          for (const entry of this.requestListeners) if (entry.key === key) entry.listener(atMs, args.input);
         }
         return next(args);
       },
@@ -53,8 +55,8 @@ export class AwsCallCounter {
     );
   }
 
-  /** Calls `listener` with performance.now() whenever `service.operation` is called; returns the remover. */
-  onRequest(service: string, operation: string, listener: (atMs: number) => void): () => void {
+  /** Calls `listener` with performance.now() and the input whenever `service.operation` is called; returns the remover. */
+  onRequest(service: string, operation: string, listener: RequestListener): () => void {
     const entry = { key: `${service}.${operation}`, listener };
     this.requestListeners.add(entry);
     return () => this.requestListeners.delete(entry);

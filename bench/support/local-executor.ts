@@ -1,4 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { type AttributeValue, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ECSClient, StopTaskCommand } from "@aws-sdk/client-ecs";
@@ -11,11 +12,13 @@ import type { ExecutorDeps } from "../../functions/app/executor-deps.js";
 import { createExecutorDeps, documentClient } from "../../functions/config/create-aws-deps.js";
 import { PoolSettings } from "../../functions/core/pool.js";
 import type { RunRecord } from "../../functions/core/run-record.js";
+import { parseLaunchToken } from "../../functions/core/task-state-change-event.js";
 import { createDispatchHandler } from "../../functions/handlers/dispatch-request.js";
 import { createReconcileHandler } from "../../functions/handlers/reconcile.js";
 import { createTaskStateChangeHandler } from "../../functions/handlers/task-state-change.js";
 import { type MotoServer, pinEcsTaskStatus, startMotoServer } from "../../functions/local/moto-server.js";
 import { type LocalStack, provisionLocalStack } from "../../functions/local/provision-local-stack.js";
+import { type StubGms, startStubGms } from "../../test/support/stub-gms.js";
 import { AwsCallCounter, itemBytes, keyOf } from "./aws-call-counter.js";
 
 export const BENCH_RECIPE = [
@@ -71,6 +74,7 @@ export function sqsEvent(bodies: { id: string; body: string }[]): SQSEvent {
 export const LAMBDA_CONTEXT = {} as Context;
 
 export type BenchClients = {
+  logs: CloudWatchLogsClient;
   dynamodb: DynamoDBClient;
   ecs: ECSClient;
   sqs: SQSClient;
@@ -78,11 +82,17 @@ export type BenchClients = {
   secrets: SecretsManagerClient;
 };
 
-/** One moto for the whole bench; each section gets a fresh stack in it through `freshStack`. */
+const GMS_TOKEN = "bench-gms-token";
+
+/**
+ * One moto and one stub GMS (test/support/stub-gms.ts, the lead's) for the whole bench; each section gets a
+ * fresh stack through `freshStack`. The executor reports statuses to the stub, which records every request.
+ */
 export class LocalExecutor {
   readonly counter = new AwsCallCounter();
   private constructor(
     readonly moto: MotoServer,
+    readonly gms: StubGms,
     readonly clients: BenchClients,
   ) {}
 
@@ -92,17 +102,22 @@ export class LocalExecutor {
     process.env.AWS_REGION = "us-east-1";
     process.env.AWS_ACCESS_KEY_ID = "bench";
     process.env.AWS_SECRET_ACCESS_KEY = "bench";
+    const gms = await startStubGms();
+    gms.requireToken(GMS_TOKEN);
     const clients: BenchClients = {
+      logs: new CloudWatchLogsClient({}),
       dynamodb: new DynamoDBClient({}),
       ecs: new ECSClient({}),
       sqs: new SQSClient({}),
       ec2: new EC2Client({}),
       secrets: new SecretsManagerClient({}),
     };
-    const executor = new LocalExecutor(moto, clients);
+    const executor = new LocalExecutor(moto, gms, clients);
     executor.counter.attach(clients.dynamodb);
     executor.counter.attach(clients.ecs);
     executor.counter.attach(clients.sqs);
+    executor.counter.attach(clients.logs);
+    executor.counter.attach(clients.secrets);
     return executor;
   }
 
@@ -111,7 +126,11 @@ export class LocalExecutor {
     this.counter.enabled = false;
     await this.moto.reset();
     await pinEcsTaskStatus(this.moto.endpoint);
-    const stack = await provisionLocalStack(this.clients, { stage: "bench", secrets: { SNOWFLAKE_PASSWORD: "x" } });
+    const stack = await provisionLocalStack(this.clients, {
+      stage: "bench",
+      secrets: { SNOWFLAKE_PASSWORD: "x" },
+      gms: { url: this.gms.url, token: GMS_TOKEN },
+    });
     const doc = documentClient(this.clients.dynamodb);
     const store = new DynamoDbPoolStore(doc, stack.config.tableName);
     for (const [id, settings] of Object.entries(pools)) await store.create(id, PoolSettings.parse(settings));
@@ -125,6 +144,7 @@ export class LocalExecutor {
   }
 
   async stop(): Promise<void> {
+    await this.gms.close();
     await this.moto.stop();
   }
 }
@@ -142,6 +162,14 @@ export class BenchStack {
     this.dispatch = createDispatchHandler(deps);
     this.taskStateChange = createTaskStateChangeHandler(deps);
     this.reconcile = createReconcileHandler(deps);
+  }
+
+  /** Calls `listener` with the run id of every RunTask the executor makes (from its startedBy token). */
+  onLaunch(listener: (runId: string, atMs: number) => void): () => void {
+    return this.executor.counter.onRequest("ECS", "RunTask", (atMs, input) => {
+      const token = parseLaunchToken((input as { startedBy?: string }).startedBy);
+      if (token !== undefined) listener(token.runId, atMs);
+    });
   }
 
   /** Runs `work` without counting its AWS calls: the harness's own reads are not the executor's. */
