@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { measureCallsAndCost } from "./sections/calls-and-cost.js";
 import { measureColdStart } from "./sections/cold-start.js";
+import { measureDispatchThroughput } from "./sections/dispatch-throughput.js";
 import { measureFargateSizingWaste } from "./sections/fargate-sizing-waste.js";
 import { measureReleaseLatency } from "./sections/release-latency.js";
 import { measureSchedulerAtScale } from "./sections/scheduler-at-scale.js";
@@ -29,6 +30,7 @@ type Section = {
 const SECTIONS: Section[] = [
   { id: "calls", run: async (options, executor) => measureCallsAndCost(await executor(), options) },
   { id: "latency", run: async (options, executor) => measureReleaseLatency(await executor(), options) },
+  { id: "throughput", run: async (options, executor) => measureDispatchThroughput(await executor(), options) },
   { id: "cold-start", run: async (options) => measureColdStart(options) },
   { id: "scheduler", run: async (options) => measureSchedulerAtScale(options) },
   { id: "sizing", run: async (options) => measureFargateSizingWaste(options) },

@@ -5,6 +5,8 @@ export type AwsCall = {
   service: string;
   operation: string;
   atMs: number;
+  /** From sending the request to its parsed answer: moto's time plus the SDK's own. */
+  durationMs: number;
   /** DynamoDB only: each item a write touched, `transactional` when it was part of TransactWriteItems. */
   writes: { key: string; bytes: number | undefined; transactional: boolean; touchesActivityIndex: boolean }[];
   /** DynamoDB only: bytes of the items a read returned. */
@@ -37,6 +39,7 @@ export class AwsCallCounter {
     );
     client.middlewareStack.add(
       (next, context) => async (args) => {
+        const sentAt = performance.now();
         const result = await next(args);
         if (this.enabled) {
           const service = serviceOf(context.clientName);
@@ -45,6 +48,7 @@ export class AwsCallCounter {
             service,
             operation,
             atMs: performance.now(),
+            durationMs: performance.now() - sentAt,
             writes: service === "DynamoDB" ? writesOf(operation, args.input) : [],
             readBytes: service === "DynamoDB" ? readBytesOf(result.output) : 0,
           });
@@ -60,6 +64,11 @@ export class AwsCallCounter {
     const entry = { key: `${service}.${operation}`, listener };
     this.requestListeners.add(entry);
     return () => this.requestListeners.delete(entry);
+  }
+
+  /** Calls counted since the last take(). */
+  get count(): number {
+    return this.calls.length;
   }
 
   take(): AwsCall[] {
