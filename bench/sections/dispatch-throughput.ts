@@ -18,6 +18,8 @@ type Run = {
   launched: number;
   calls: number;
   failures: number;
+  /** moto's CPU seconds over the run's wall seconds: near 1 means moto was the limit. */
+  motoBusy: number;
 };
 
 /**
