@@ -3,7 +3,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { DescribeTasksCommand, ECSClient, ListTasksCommand, type Task } from "@aws-sdk/client-ecs";
+import { DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand, type Task } from "@aws-sdk/client-ecs";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
@@ -11,9 +11,11 @@ import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { inject, onTestFinished } from "vitest";
 import { DynamoDbPoolStore } from "../../functions/adapters/dynamodb/dynamodb-pool-store.js";
 import type { ExecutorDeps } from "../../functions/app/executor-deps.js";
+import type { TaskLauncher } from "../../functions/app/ports.js";
 import { createExecutorDeps, documentClient } from "../../functions/config/create-aws-deps.js";
 import type { PoolSettings } from "../../functions/core/pool.js";
 import { PoolSettings as PoolSettingsSchema } from "../../functions/core/pool.js";
+import type { TaskStateChangeEvent } from "../../functions/core/task-state-change-event.js";
 import { createDispatchHandler } from "../../functions/handlers/dispatch-request.js";
 import { pinEcsTaskStatus } from "../../functions/local/moto-server.js";
 import { type LocalStack, provisionLocalStack } from "../../functions/local/provision-local-stack.js";
@@ -69,6 +71,41 @@ export async function createFixture(
     doc,
     deps,
     logLines,
+    /** Stops the run's ECS task in moto and builds the STOPPED event ECS would send (moto sends none). */
+    async stoppedEvent(runId: string, detail: Partial<TaskEventDetail> = {}): Promise<TaskStateChangeEvent> {
+      const run = await deps.runs.getRun(runId);
+      if (run?.taskArn === undefined || run.launch === undefined) throw new Error(`run ${runId} has no task`);
+      await clients.ecs.send(new StopTaskCommand({ cluster: stack.config.launch.cluster, task: run.taskArn }));
+      return taskEvent(stack.config.launch.cluster, run.taskArn, run.launch.token, {
+        lastStatus: "STOPPED",
+        stopCode: "EssentialContainerExited",
+        stoppedReason: "Essential container in task exited",
+        version: 5,
+        containers: [{ name: "ingestion", exitCode: 0, lastStatus: "STOPPED" }],
+        ...detail,
+      });
+    },
+    async runningEvent(runId: string, detail: Partial<TaskEventDetail> = {}): Promise<TaskStateChangeEvent> {
+      const run = await deps.runs.getRun(runId);
+      if (run?.taskArn === undefined || run.launch === undefined) throw new Error(`run ${runId} has no task`);
+      return taskEvent(stack.config.launch.cluster, run.taskArn, run.launch.token, {
+        lastStatus: "RUNNING",
+        startedAt: new Date(deps.now()).toISOString(),
+        version: 3,
+        containers: [{ name: "ingestion", lastStatus: "RUNNING" }],
+        ...detail,
+      });
+    },
+    /** The real ECS launcher with some of its methods replaced (a class instance cannot be spread). */
+    launcherWith(overrides: Partial<TaskLauncher>): TaskLauncher {
+      const real = deps.launcher;
+      return {
+        findTask: overrides.findTask ?? ((token) => real.findTask(token)),
+        runTask: overrides.runTask ?? ((run) => real.runTask(run)),
+        stopTask: overrides.stopTask ?? ((arn, reason) => real.stopTask(arn, reason)),
+        describeTasks: overrides.describeTasks ?? ((arns) => real.describeTasks(arns)),
+      };
+    },
     /** Invokes the dispatch handler as the SQS trigger would, one batch. */
     async dispatch(bodies: string[], ids?: string[]) {
       const records = bodies.map((body, i) => sqsRecord(body, ids?.[i] ?? randomUUID()));
@@ -147,6 +184,29 @@ function captureConsole(): string[] {
     }
   }
   return captured;
+}
+
+type TaskEventDetail = TaskStateChangeEvent["detail"];
+
+/** An EventBridge "ECS Task State Change" event as aws-facts.md describes it. */
+export function taskEvent(
+  clusterArn: string,
+  taskArn: string,
+  startedBy: string,
+  detail: Partial<TaskEventDetail> & Pick<TaskEventDetail, "lastStatus" | "version">,
+): TaskStateChangeEvent {
+  return {
+    source: "aws.ecs",
+    "detail-type": "ECS Task State Change",
+    detail: {
+      taskArn,
+      clusterArn,
+      startedBy,
+      desiredStatus: detail.lastStatus === "STOPPED" ? "STOPPED" : "RUNNING",
+      containers: [],
+      ...detail,
+    },
+  };
 }
 
 export function sqsRecord(body: string, messageId: string): SQSRecord {
