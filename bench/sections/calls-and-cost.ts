@@ -68,12 +68,14 @@ export async function measureCallsAndCost(executor: LocalExecutor, options: Benc
   const perRun = computeCost(calls, sizes, { invocations, handlerMs, runs, intake: true });
 
   // Idle: one reconcile pass a minute over one quiet pool, and Lambda's pollers on the empty intake queue.
+  const gmsBeforeIdle = executor.gms.requests.length;
   const reconcileStarted = performance.now();
   await bench.reconcile();
   const reconcileMs = performance.now() - reconcileStarted;
   const idleCalls = executor.counter.take();
+  const idleGms = executor.gms.requests.length - gmsBeforeIdle;
   executor.counter.enabled = false;
-  const gmsRequests = executor.gms.requests.slice(gmsBefore);
+  const gmsRequests = executor.gms.requests.slice(gmsBefore, gmsBeforeIdle);
   const idlePass = computeCost(idleCalls, sizes, { invocations: 1, handlerMs: reconcileMs, runs: 1, intake: false });
   const idleMonthly =
     priceOf(idlePass) * MINUTES_PER_MONTH + IDLE_SQS_POLLS_PER_MINUTE * MINUTES_PER_MONTH * PRICES_USD.sqsPerRequest;
@@ -132,7 +134,7 @@ export async function measureCallsAndCost(executor: LocalExecutor, options: Benc
       ],
     ),
     "",
-    `Idle: one reconcile pass a minute (${idleCalls.length} AWS calls, ${fixed(reconcileMs, 0)} ms here) plus ` +
+    `Idle: one reconcile pass a minute (${idleCalls.length} AWS calls, ${idleGms} GMS requests, ${fixed(reconcileMs, 0)} ms here) plus ` +
       `about ${IDLE_SQS_POLLS_PER_MINUTE} empty SQS long-polls a minute by Lambda's event source (an estimate). ` +
       "Orchestration excludes the runs' own Fargate time, which both designs pay (the always-on worker pays it " +
       "inside its fixed size). Lambda time is measured against moto (about 5-15 ms a call, close to DynamoDB's own), " +
