@@ -23,7 +23,10 @@ import { type BenchOptions, fixed, median, percentile, ratio, type SectionReport
 const WORKERS = 4;
 /** Runs kept waiting behind the full pool, in both designs. */
 const WAITING = 4;
-/** The baseline's visibility backoff: 1 s doubling to a cap, with jitter (×0.5 to ×1), as SQS consumers do. */
+/**
+ * The baseline's visibility backoff: 1 s doubling to 8 s, jittered ×0.5-1, as SQS consumers do. A run that waits
+ * behind a full pool soon reaches the cap, so the harness starts every waiting run there (see measureBaseline).
+ */
 const BACKOFF = { firstSeconds: 1, capSeconds: 8 } as const;
 /** The baseline short-polls this often: more eager (and costlier) than a real consumer, so it flatters it. */
 const BASELINE_POLL_MS = 100;
@@ -35,9 +38,9 @@ const BASELINE_POLL_MS = 100;
  */
 export async function measureReleaseLatency(executor: LocalExecutor, options: BenchOptions): Promise<SectionReport> {
   const releases = options.smoke ? 3 : 100;
-  const baselineReleases = options.smoke ? 2 : 25;
+  const baselineReleases = options.smoke ? 2 : 20;
   const bench = await executor.freshStack({ bench: { ingestionMaxWorkers: WORKERS }, baseline: {} });
-  const { latencies: ours, callsBefore } = await measureOurs(bench, releases);
+  const { latencies: ours, callsBefore, motoMs } = await measureOurs(bench, releases);
   options.progress(`release latency: ours done (median ${fixed(median(ours), 1)} ms); baseline ...`);
   const baseline = await measureBaseline(bench, baselineReleases);
 
@@ -51,8 +54,9 @@ export async function measureReleaseLatency(executor: LocalExecutor, options: Be
       "task-state-change handler; it releases the weight and its scheduler launches the head of the queue. " +
       `Baseline: the waiting runs are SQS messages; a consumer short-polls every ${BASELINE_POLL_MS} ms, takes ` +
       "the weight with the same conditional counter update, and on no room sets the message's visibility to " +
-      `${BACKOFF.firstSeconds} s doubling to ${BACKOFF.capSeconds} s (jittered ×0.5-1); a release only gives the ` +
-      `weight back. Baseline releases come at a random moment (0-2 s after the previous launch). ${releases} ` +
+      `${BACKOFF.firstSeconds} s doubling to ${BACKOFF.capSeconds} s, jittered ×0.5-1 (a run waiting behind a full ` +
+      "pool is at the cap within 15 s, so waiting runs start there, at random phases); a release only gives the " +
+      `weight back. Baseline releases come at a random moment (0-1 s after the previous launch). ${releases} ` +
       `releases for ours, ${baselineReleases} for the baseline (it runs in real time).`,
     "",
     ...table(
@@ -72,7 +76,8 @@ export async function measureReleaseLatency(executor: LocalExecutor, options: Be
         ],
         ["max, ms", fixed(Math.max(...ours), 1), fixed(Math.max(...baseline.latencies), 0), ""],
         ["AWS calls from the event to the RunTask (median)", fixed(median(callsBefore), 0), "", ""],
-        ["SQS requests per waiting run per minute while waiting", "0", fixed(baseline.sqsPerWaitingMinute, 1), ""],
+        ["of ours' median, time waiting on those calls (moto), ms", fixed(median(motoMs), 1), "", ""],
+        ["futile re-polls per waiting run per minute", "0", fixed(baseline.repollsPerWaitingMinute, 1), ""],
       ],
     ),
     "",
@@ -87,7 +92,7 @@ export async function measureReleaseLatency(executor: LocalExecutor, options: Be
 async function measureOurs(
   bench: BenchStack,
   releases: number,
-): Promise<{ latencies: number[]; callsBefore: number[] }> {
+): Promise<{ latencies: number[]; callsBefore: number[]; motoMs: number[] }> {
   const running: string[] = [];
   const launchTimes: number[] = [];
   const stop = bench.onLaunch((runId, atMs) => {
@@ -104,6 +109,7 @@ async function measureOurs(
   await dispatchAll(WORKERS + WAITING + releases);
   const latencies: number[] = [];
   const callsBefore: number[] = [];
+  const motoMs: number[] = [];
   const counter = bench.executor.counter;
   try {
     for (let i = 0; i < releases; i++) {
@@ -122,20 +128,22 @@ async function measureOurs(
       const next = launchTimes[launchesBefore];
       if (next !== undefined) {
         latencies.push(next - started);
-        callsBefore.push(counter.take().filter((call) => call.atMs <= next).length);
+        const before = counter.take().filter((call) => call.atMs <= next);
+        callsBefore.push(before.length);
+        motoMs.push(before.reduce((sum, call) => sum + call.durationMs, 0));
       }
     }
   } finally {
     counter.enabled = false;
     stop();
   }
-  return { latencies, callsBefore };
+  return { latencies, callsBefore, motoMs };
 }
 
 async function measureBaseline(
   bench: BenchStack,
   releases: number,
-): Promise<{ latencies: number[]; sqsPerWaitingMinute: number }> {
+): Promise<{ latencies: number[]; repollsPerWaitingMinute: number }> {
   const { sqs, ecs, dynamodb } = bench.executor.clients;
   const doc = documentClient(dynamodb);
   const table = bench.stack.config.tableName;
@@ -146,7 +154,7 @@ async function measureBaseline(
   if (queueUrl === undefined) throw new Error("moto returned no queue URL");
 
   const launchTimes: number[] = [];
-  let sqsRequests = 0;
+  let repolls = 0;
   let waitingMs = 0;
   let waiting = 0;
   let lastTick = performance.now();
@@ -155,12 +163,19 @@ async function measureBaseline(
     waitingMs += waiting * (now - lastTick);
     lastTick = now;
   };
-  const send = async () => {
-    sqsRequests++;
+  // A waiting run arrives at a random phase of its backoff: DelaySeconds spreads first receives over the cap.
+  const send = async (delaySeconds: number) => {
     tick();
     waiting++;
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: benchMessage(randomUUID(), "baseline") }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: benchMessage(randomUUID(), "baseline"),
+        DelaySeconds: delaySeconds,
+      }),
+    );
   };
+  const randomPhase = () => Math.floor(Math.random() * (BACKOFF.capSeconds + 1));
   const tryAcquire = async (): Promise<boolean> => {
     try {
       await doc.send(
@@ -191,7 +206,6 @@ async function measureBaseline(
   let polling = true;
   const poller = (async () => {
     while (polling) {
-      sqsRequests++;
       const { Messages = [] } = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
@@ -214,15 +228,14 @@ async function measureBaseline(
               },
             }),
           );
-          sqsRequests++;
           await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
           tick();
           waiting--;
           continue;
         }
-        const receives = Number(message.Attributes?.ApproximateReceiveCount ?? "1");
-        const backoff = Math.min(BACKOFF.capSeconds, BACKOFF.firstSeconds * 2 ** (receives - 1));
-        sqsRequests++;
+        // Runs waiting behind a full pool have long reached the cap (1, 2, 4, 8 s takes 15 s).
+        const backoff = BACKOFF.capSeconds;
+        repolls++;
         await sqs.send(
           new ChangeMessageVisibilityCommand({
             QueueUrl: queueUrl,
@@ -237,15 +250,16 @@ async function measureBaseline(
 
   const latencies: number[] = [];
   try {
-    for (let i = 0; i < WORKERS + WAITING; i++) await send();
+    for (let i = 0; i < WORKERS; i++) await send(0);
     while (launchTimes.length < WORKERS) await sleep(20);
-    // Let the waiting runs fall into their backoff before the first release.
-    await sleep(BACKOFF.capSeconds * 1000);
-    sqsRequests = 0;
+    for (let i = 0; i < WAITING; i++) await send(randomPhase());
+    // Every waiting run has been received once and put back before the first release.
+    await sleep((BACKOFF.capSeconds + 1) * 1000);
+    repolls = 0;
     waitingMs = 0;
     tick();
     for (let i = 0; i < releases; i++) {
-      await sleep(Math.random() * 2000);
+      await sleep(Math.random() * 1000);
       const launchesBefore = launchTimes.length;
       const started = performance.now();
       await release();
@@ -255,14 +269,14 @@ async function measureBaseline(
       if (next === undefined) break;
       latencies.push(next - started);
       // Keep as many runs waiting as before: a new run arrives for each one launched.
-      await send();
+      await send(randomPhase());
     }
   } finally {
     polling = false;
     await poller;
   }
   tick();
-  return { latencies, sqsPerWaitingMinute: sqsRequests / Math.max(1, waitingMs / 60_000) };
+  return { latencies, repollsPerWaitingMinute: waitingMs > 0 ? repolls / (waitingMs / 60_000) : Number.NaN };
 }
 
 function sleep(ms: number): Promise<void> {
