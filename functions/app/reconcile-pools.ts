@@ -26,6 +26,8 @@ export type ReconcileReport = {
   refreshed: number;
   schedules: ScheduleResult[];
   outbox: { runs: number; pendingAfter: number; unavailable: boolean };
+  /** Each pool's and class's weight in use after the pass, for the dashboard. */
+  weightInUse: { poolId: string; capacityClass: CapacityClass; usedMicro: number }[];
   errors: { runId?: string; poolId: string; error: string }[];
 };
 
@@ -47,6 +49,7 @@ export async function reconcilePools(
     refreshed: 0,
     schedules: [],
     outbox: { runs: 0, pendingAfter: 0, unavailable: false },
+    weightInUse: [],
     errors: [],
   };
   for (const pool of await deps.pools.list()) {
@@ -65,6 +68,8 @@ export async function reconcilePools(
       await guard(undefined, () => killWaiting(deps, pool.id, capacityClass));
       await guard(undefined, async () => {
         report.schedules.push(await schedulePool(deps, pool.id, capacityClass));
+        const { usedMicro } = await deps.runs.readCapacity(pool.id, capacityClass);
+        report.weightInUse.push({ poolId: pool.id, capacityClass, usedMicro });
       });
     }
     if (options.releaseVersion !== undefined) {

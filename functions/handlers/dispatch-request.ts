@@ -5,6 +5,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import { z } from "zod";
 import { type DispatchOutcome, dispatchMessage } from "../app/dispatch-message.js";
 import type { ExecutorDeps } from "../app/executor-deps.js";
+import { countLaunches, MetricName } from "./record-metrics.js";
 
 const SqsRecordShape = z.object({ messageId: z.string().min(1), body: z.string() });
 const SqsEventShape = z.object({ Records: z.array(z.unknown()) });
@@ -34,17 +35,13 @@ export function createDispatchHandler(deps: ExecutorDeps, metrics?: Metrics) {
 
 function countOutcome(metrics: Metrics, outcome: DispatchOutcome): void {
   if (outcome.kind === "rejected") {
-    metrics.addMetric("MessagesRejected", MetricUnit.Count, 1);
+    metrics.addMetric(MetricName.MESSAGES_REJECTED, MetricUnit.Count, 1);
     return;
   }
   if (outcome.kind === "cancel") {
-    metrics.addMetric("CancelRequests", MetricUnit.Count, 1);
+    metrics.addMetric(MetricName.CANCEL_REQUESTS, MetricUnit.Count, 1);
     return;
   }
-  if (outcome.kind === "admitted") metrics.addMetric("RunsAdmitted", MetricUnit.Count, 1);
-  for (const launch of outcome.schedule?.launches ?? []) {
-    if (launch.kind === "launched") metrics.addMetric("TasksLaunched", MetricUnit.Count, 1);
-    if (launch.kind === "requeued") metrics.addMetric("LaunchRetries", MetricUnit.Count, 1);
-    if (launch.kind === "failed") metrics.addMetric("LaunchFailures", MetricUnit.Count, 1);
-  }
+  if (outcome.kind === "admitted") metrics.addMetric(MetricName.RUNS_ADMITTED, MetricUnit.Count, 1);
+  countLaunches(metrics, outcome.schedule?.launches ?? []);
 }

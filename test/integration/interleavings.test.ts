@@ -8,7 +8,12 @@ import { createTaskStateChangeHandler } from "../../functions/handlers/task-stat
 import { createFixture, type Fixture, runMessage } from "../support/executor-fixture.js";
 
 const RUNS = ["r0", "r1", "r2", "r3"] as const;
-const WEIGHTS: Record<(typeof RUNS)[number], string | undefined> = { r0: undefined, r1: "0.25", r2: "1.0", r3: undefined };
+const WEIGHTS: Record<(typeof RUNS)[number], string | undefined> = {
+  r0: undefined,
+  r1: "0.25",
+  r2: "1.0",
+  r3: undefined,
+};
 const TERMINAL = new Set(["SUCCESS", "FAILURE", "CANCELLED", "TIMEOUT", "ABORTED"]);
 const urn = (id: string) => `urn:li:dataHubExecutionRequest:${id}`;
 
@@ -40,20 +45,33 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant("crash-stop" as const), i: fc.nat(3) }) },
   { weight: 2, arbitrary: fc.constant({ t: "dup" as const }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("cancel" as const), i: fc.nat(3) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant("reconcile" as const), minutes: fc.integer({ min: 0, max: 20 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant("reconcile" as const), minutes: fc.integer({ min: 0, max: 20 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("gms" as const), down: fc.boolean() }) },
 );
 
 const STOPS = {
   exit0: { containers: [{ name: "ingestion", exitCode: 0 }] },
   exit1: { containers: [{ name: "ingestion", exitCode: 1 }] },
-  oom: { containers: [{ name: "ingestion", exitCode: 137, reason: "OutOfMemoryError: Container killed due to memory usage" }] },
-  failedToStart: { stopCode: "TaskFailedToStart", stoppedReason: "Timeout waiting for network interface provisioning to complete.", containers: [] },
+  oom: {
+    containers: [
+      { name: "ingestion", exitCode: 137, reason: "OutOfMemoryError: Container killed due to memory usage" },
+    ],
+  },
+  failedToStart: {
+    stopCode: "TaskFailedToStart",
+    stoppedReason: "Timeout waiting for network interface provisioning to complete.",
+    containers: [],
+  },
 };
 
 /** Everything that must hold after every step, whatever came before. */
 async function checkInvariants(fx: Fixture, admitted: Set<string>): Promise<void> {
-  const runs = (await Promise.all(RUNS.map((id) => fx.deps.runs.getRun(runIdFor(urn(id)))))).filter((r) => r !== undefined);
+  const runs = (await Promise.all(RUNS.map((id) => fx.deps.runs.getRun(runIdFor(urn(id)))))).filter(
+    (r) => r !== undefined,
+  );
   for (const capacityClass of ["INGESTION"] as const) {
     const counter = await fx.deps.runs.readCapacity("main", capacityClass);
     const holding = runs.filter((r) => r.holdsCapacity);
@@ -62,7 +80,8 @@ async function checkInvariants(fx: Fixture, admitted: Set<string>): Promise<void
     expect(counter.usedMicro).toBeLessThanOrEqual(1_000_000);
   }
   const perAttempt = new Map<string, number>();
-  for (const task of await fx.listTasks()) perAttempt.set(task.startedBy ?? "", (perAttempt.get(task.startedBy ?? "") ?? 0) + 1);
+  for (const task of await fx.listTasks())
+    perAttempt.set(task.startedBy ?? "", (perAttempt.get(task.startedBy ?? "") ?? 0) + 1);
   for (const [token, count] of perAttempt) expect(count, `tasks for ${token}`).toBe(1);
   const queued = new Set((await fx.deps.runs.readQueue("main", "INGESTION", 100)).map((e) => e.runId));
   const active = new Set((await fx.deps.runs.listActiveRuns("main")).map((r) => r.runId));
@@ -84,11 +103,16 @@ async function checkInvariants(fx: Fixture, admitted: Set<string>): Promise<void
 }
 
 describe("random interleavings of admit, launch, events, duplicates, cancels, crashes and reconcile", () => {
-  it("keep the budget, lose no run, start one task per attempt and write one terminal status per run", { timeout: 600_000 }, async () => {
+  it("keep the budget, lose no run, start one task per attempt and write one terminal status per run", {
+    timeout: 600_000,
+  }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 4, maxLength: 12 }), async (ops) => {
         let now = 1_764_300_000_000;
-        const fx = await createFixture({ pools: { main: { ingestionMaxWorkers: 2, maxAttempts: 2 } }, clock: () => now });
+        const fx = await createFixture({
+          pools: { main: { ingestionMaxWorkers: 2, maxAttempts: 2 } },
+          clock: () => now,
+        });
         const onEvent = createTaskStateChangeHandler(fx.deps);
         const admitted = new Set<string>();
         let lastEvent: TaskStateChangeEvent | undefined;
@@ -98,7 +122,9 @@ describe("random interleavings of admit, launch, events, duplicates, cancels, cr
           const id = "i" in step ? (RUNS[step.i] ?? "r0") : "r0";
           if (step.t === "admit") {
             const weight = WEIGHTS[id as (typeof RUNS)[number]];
-            await fx.dispatch([runMessage({ id, ...(weight === undefined ? {} : { extraEnv: { EXECUTOR_TASK_WEIGHT: weight } }) })]);
+            await fx.dispatch([
+              runMessage({ id, ...(weight === undefined ? {} : { extraEnv: { EXECUTOR_TASK_WEIGHT: weight } }) }),
+            ]);
             admitted.add(id);
           } else if (step.t === "running" || step.t === "stop" || step.t === "crash-stop") {
             const run = await runOf(step.i);
@@ -141,7 +167,8 @@ describe("random interleavings of admit, launch, events, duplicates, cancels, cr
         for (let round = 0; round < 8; round++) {
           for (let i = 0; i < RUNS.length; i++) {
             const run = await runOf(i);
-            if (run?.taskArn !== undefined && run.holdsCapacity) await onEvent(await fx.stoppedEvent(run.runId, STOPS.exit0));
+            if (run?.taskArn !== undefined && run.holdsCapacity)
+              await onEvent(await fx.stoppedEvent(run.runId, STOPS.exit0));
           }
           now += 16 * 60_000;
           await reconcilePools(fx.deps);

@@ -45,15 +45,16 @@ const FUNCTION_ROLES = {
       "sqs:GetQueueAttributes",
       "sqs:ReceiveMessage",
       "sqs:SendMessage",
+      "ecs:StopTask",
     ],
   },
   TaskStateChangeLambdaFunction: {
     role: "TaskStateChangeRole",
-    actions: [...LAUNCH_ACTIONS, "ecs:DescribeTasks", "logs:GetLogEvents"],
+    actions: [...LAUNCH_ACTIONS, "ecs:DescribeTasks", "ecs:StopTask", "logs:GetLogEvents"],
   },
   ReconcileLambdaFunction: {
     role: "ReconcileRole",
-    actions: [...LAUNCH_ACTIONS, "ecs:DescribeTasks", "ecs:StopTask"],
+    actions: [...LAUNCH_ACTIONS, "ecs:DescribeTasks", "ecs:StopTask", "logs:GetLogEvents"],
   },
 } as const;
 

@@ -1,10 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { RunStore } from "../../app/ports.js";
 import { CapacityExhaustedError, RunAlreadyAdmittedError, RunStateChangedError } from "../../core/errors.js";
 import type { RunPlan } from "../../core/plan-run.js";

@@ -15,13 +15,7 @@ import {
   RunState,
   type StopRequest,
 } from "../../core/run-record.js";
-import {
-  type GmsStatus,
-  gmsStatusOf,
-  NO_ACTIVE_EXECUTION,
-  type OutboxEntry,
-  OutboxKind,
-} from "../../core/status-outbox.js";
+import { type GmsStatus, gmsStatusOf, type OutboxEntry, OutboxKind } from "../../core/status-outbox.js";
 import { capMinusWeight } from "../../core/weights.js";
 import { ACTIVITY_INDEX, Keys } from "./table-keys.js";
 
