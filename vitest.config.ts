@@ -1,5 +1,23 @@
 import { defineConfig } from "vitest/config";
 
+/** What tests against moto share: Powertools logs through the global console (the fixture keeps them for secret
+ * scans), no metrics output, and fake credentials for the local AWS. */
+const motoEnv = {
+  POWERTOOLS_DEV: "true",
+  POWERTOOLS_METRICS_DISABLED: "true",
+  AWS_REGION: "us-east-1",
+  AWS_ACCESS_KEY_ID: "testing",
+  AWS_SECRET_ACCESS_KEY: "testing",
+};
+
+const withMoto = {
+  globalSetup: ["./test/support/moto-global-setup.ts"],
+  setupFiles: ["./test/support/moto-env.ts"],
+  // One moto for the run, reset between tests: files must not share it at the same time.
+  fileParallelism: false,
+  env: motoEnv,
+};
+
 export default defineConfig({
   test: {
     reporters: ["default", "./test/support/summary-reporter.ts"],
@@ -15,38 +33,18 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
-          globalSetup: ["./test/support/moto-global-setup.ts"],
-          setupFiles: ["./test/support/moto-env.ts"],
-          // One moto for the run, reset between tests: files must not share it at the same time.
-          fileParallelism: false,
+          ...withMoto,
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          env: {
-            // Logs go through the global console, where the fixture keeps them for secret scans.
-            POWERTOOLS_DEV: "true",
-            POWERTOOLS_METRICS_DISABLED: "true",
-            AWS_REGION: "us-east-1",
-            AWS_ACCESS_KEY_ID: "testing",
-            AWS_SECRET_ACCESS_KEY: "testing",
-          },
         },
       },
       {
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
-          globalSetup: ["./test/support/moto-global-setup.ts"],
-          setupFiles: ["./test/support/moto-env.ts"],
-          fileParallelism: false,
+          ...withMoto,
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          env: {
-            POWERTOOLS_DEV: "true",
-            POWERTOOLS_METRICS_DISABLED: "true",
-            AWS_REGION: "us-east-1",
-            AWS_ACCESS_KEY_ID: "testing",
-            AWS_SECRET_ACCESS_KEY: "testing",
-          },
         },
       },
       {

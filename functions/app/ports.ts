@@ -2,7 +2,7 @@ import type { ExecutionResultValue } from "../core/execution-result.js";
 import type { RunTaskAnswer } from "../core/launch-outcome.js";
 import type { RunPlan } from "../core/plan-run.js";
 import type { Pool, PoolSettings } from "../core/pool.js";
-import type { QueueEntry, RunRecord, RunState, StopRequest } from "../core/run-record.js";
+import type { ClosedRun, QueueEntry, RunRecord, RunState, StopRequest } from "../core/run-record.js";
 import type { RunReport } from "../core/run-report.js";
 import type { OutboxEntry } from "../core/status-outbox.js";
 import type { CapacityClass } from "../core/weights.js";
@@ -13,16 +13,7 @@ export interface RunStore {
   /** @throws RunAlreadyAdmittedError */
   admit(plan: RunPlan, nowMs: number): Promise<RunRecord>;
   /** A run that ended before admission (refused, or cancelled unknown), with its terminal status queued. */
-  recordClosedRun(
-    closed: {
-      runId: string;
-      executionRequestUrn: string;
-      state: "REJECTED" | "CANCELLED";
-      reason: string;
-      code?: string;
-    },
-    nowMs: number,
-  ): Promise<"recorded" | "run-exists">;
+  recordClosedRun(closed: ClosedRun, nowMs: number): Promise<"recorded" | "run-exists">;
   getRun(runId: string): Promise<RunRecord | undefined>;
   readQueue(poolId: string, capacityClass: CapacityClass, limit: number, startAfter?: string): Promise<QueueEntry[]>;
   countAhead(entry: Pick<QueueEntry, "poolId" | "capacityClass" | "queueKey">): Promise<number>;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { LaunchSettings } from "../adapters/ecs/run-task-request.js";
 import { ConfigError } from "../core/errors.js";
 import { parseGmsUrl } from "../core/gms-url.js";
 
@@ -43,15 +44,7 @@ export type ExecutorConfig = {
   /** Always set for the Lambdas; local mode without a GMS sends statuses elsewhere (a local status log). */
   gms?: { url: string; tokenSecretArn: string };
   runLogs: { logGroup: string; streamPrefix: string };
-  launch: {
-    stage: string;
-    cluster: string;
-    taskDefinition: string;
-    containerName: string;
-    subnets: string[];
-    securityGroups: string[];
-    assignPublicIp: "ENABLED" | "DISABLED";
-  };
+  launch: LaunchSettings;
 };
 
 export function loadExecutorConfig(env: Record<string, string | undefined>): ExecutorConfig {

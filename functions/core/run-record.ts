@@ -21,6 +21,15 @@ export type RunState = (typeof RunState)[keyof typeof RunState];
 
 export const HOLDS_CAPACITY_STATES: readonly RunState[] = [RunState.LAUNCHING, RunState.LAUNCHED, RunState.RUNNING];
 
+/** A run that ended before it was admitted: a refused message, or a cancel for a run never seen. */
+export type ClosedRun = {
+  runId: string;
+  executionRequestUrn: string;
+  state: "REJECTED" | "CANCELLED";
+  reason: string;
+  code?: string;
+};
+
 export type HistoryEntry = { atMs: number; state: RunState; reason: string };
 
 export type LaunchIntent = {

@@ -4,14 +4,16 @@ import type { ExecutorDeps } from "../../functions/app/executor-deps.js";
 import { reconcilePools } from "../../functions/app/reconcile-pools.js";
 import { runIdFor } from "../../functions/core/plan-run.js";
 import { createTaskStateChangeHandler } from "../../functions/handlers/task-state-change.js";
-import { createFixture, type Fixture, runMessage } from "../support/executor-fixture.js";
+import {
+  crashingAfterFinish,
+  createFixture,
+  type Fixture,
+  InjectedCrash,
+  runMessage,
+} from "../support/executor-fixture.js";
 
 const urn = (id: string) => `urn:li:dataHubExecutionRequest:${id}`;
 const runId = (id: string) => runIdFor(urn(id));
-
-class Crash extends Error {
-  override readonly name = "Crash";
-}
 
 function writes(fx: Fixture, id: string): string[] {
   expect(fx.gms.violations).toEqual([]);
@@ -76,17 +78,8 @@ describe("statuses reach DataHub in order and once", () => {
     it("after the release: the redelivered event finishes the job without a second release", async () => {
       const fx = await setup(Date.now);
       const stopped = await fx.stoppedEvent(runId("ending"));
-      const runs = fx.deps.runs;
-      const crashing: ExecutorDeps = {
-        ...fx.deps,
-        runs: Object.assign(Object.create(runs), {
-          finish: async (...args: Parameters<typeof runs.finish>) => {
-            await runs.finish(...args);
-            throw new Crash("died after the release");
-          },
-        }),
-      };
-      await expect(createTaskStateChangeHandler(crashing)(stopped)).rejects.toThrow(Crash);
+      const crashing = crashingAfterFinish(fx.deps);
+      await expect(createTaskStateChangeHandler(crashing)(stopped)).rejects.toThrow(InjectedCrash);
       expect(await fx.deps.runs.readCapacity("main", "INGESTION")).toEqual({ usedMicro: 0, holders: 0 });
       await createTaskStateChangeHandler(fx.deps)(stopped); // EventBridge retries the event
       await expectSettled(fx);
@@ -100,11 +93,11 @@ describe("statuses reach DataHub in order and once", () => {
         status: {
           ...bindAll(fx.deps.status),
           writeExecutionResult: async () => {
-            throw new Crash("died before the GMS write");
+            throw new InjectedCrash("died before the GMS write");
           },
         },
       };
-      await expect(createTaskStateChangeHandler(crashing)(stopped)).rejects.toThrow(Crash);
+      await expect(createTaskStateChangeHandler(crashing)(stopped)).rejects.toThrow(InjectedCrash);
       expect(writes(fx, "ending")).toEqual(["RUNNING"]);
       await reconcilePools(fx.deps);
       await expectSettled(fx);
@@ -122,13 +115,13 @@ describe("statuses reach DataHub in order and once", () => {
           ...bindAll(real),
           writeExecutionResult: async (u, value) => {
             await real.writeExecutionResult(u, value);
-            throw new Crash("died after GMS answered");
+            throw new InjectedCrash("died after GMS answered");
           },
         },
         // A dead process keeps its lease until it expires.
         outbox: Object.assign(Object.create(outbox), { releaseLease: async () => {} }),
       };
-      await expect(createTaskStateChangeHandler(crashing)(stopped)).rejects.toThrow(Crash);
+      await expect(createTaskStateChangeHandler(crashing)(stopped)).rejects.toThrow(InjectedCrash);
       expect(writes(fx, "ending")).toEqual(["RUNNING", "SUCCESS"]);
       expect((await fx.deps.outbox.listPending()).map((e) => e.status)).toEqual(["SUCCESS"]);
 

@@ -1,11 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { ExecutorDeps } from "../../functions/app/executor-deps.js";
 import { reconcilePools } from "../../functions/app/reconcile-pools.js";
 import { runIdFor } from "../../functions/core/plan-run.js";
 import type { TaskStateChangeEvent } from "../../functions/core/task-state-change-event.js";
 import { createTaskStateChangeHandler } from "../../functions/handlers/task-state-change.js";
-import { createFixture, type Fixture, runMessage } from "../support/executor-fixture.js";
+import {
+  crashingAfterFinish,
+  createFixture,
+  type Fixture,
+  InjectedCrash,
+  runMessage,
+} from "../support/executor-fixture.js";
 
 const RUNS = ["r0", "r1", "r2", "r3"] as const;
 const WEIGHTS: Record<(typeof RUNS)[number], string | undefined> = {
@@ -16,10 +21,6 @@ const WEIGHTS: Record<(typeof RUNS)[number], string | undefined> = {
 };
 const TERMINAL = new Set(["SUCCESS", "FAILURE", "CANCELLED", "TIMEOUT", "ABORTED"]);
 const urn = (id: string) => `urn:li:dataHubExecutionRequest:${id}`;
-
-class Crash extends Error {
-  override readonly name = "Crash";
-}
 
 type Op =
   | { t: "admit"; i: number }
@@ -137,19 +138,10 @@ describe("random interleavings of admit, launch, events, duplicates, cancels, cr
               await onEvent(lastEvent);
             } else {
               lastEvent = await fx.stoppedEvent(run.runId, STOPS.exit0);
-              const runs = fx.deps.runs;
-              const crashing: ExecutorDeps = {
-                ...fx.deps,
-                runs: Object.assign(Object.create(runs), {
-                  finish: async (...args: Parameters<typeof runs.finish>) => {
-                    await runs.finish(...args);
-                    throw new Crash("died after the release");
-                  },
-                }),
-              };
+              const crashing = crashingAfterFinish(fx.deps);
               // Only a run that still holds weight gets as far as the release that crashes.
               if (run.holdsCapacity)
-                await expect(createTaskStateChangeHandler(crashing)(lastEvent)).rejects.toThrow(Crash);
+                await expect(createTaskStateChangeHandler(crashing)(lastEvent)).rejects.toThrow(InjectedCrash);
               else await createTaskStateChangeHandler(crashing)(lastEvent);
             }
           } else if (step.t === "dup") {

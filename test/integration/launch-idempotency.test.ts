@@ -5,11 +5,7 @@ import type { TaskLauncher } from "../../functions/app/ports.js";
 import { reconcilePools, STALE_LAUNCH_MS } from "../../functions/app/reconcile-pools.js";
 import { runIdFor } from "../../functions/core/plan-run.js";
 import { createDispatchHandler } from "../../functions/handlers/dispatch-request.js";
-import { createFixture, type Fixture, runMessage, sqsRecord } from "../support/executor-fixture.js";
-
-class InjectedCrash extends Error {
-  override readonly name = "InjectedCrash";
-}
+import { createFixture, type Fixture, InjectedCrash, runMessage, sqsRecord } from "../support/executor-fixture.js";
 
 /** Wraps the real ECS launcher so a "crash" can be injected before or after the real RunTask, once. */
 function crashingLauncher(real: TaskLauncher, when: "before-run-task" | "after-run-task"): TaskLauncher {

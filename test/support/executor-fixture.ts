@@ -274,3 +274,21 @@ export function runMessage(
     },
   });
 }
+
+export class InjectedCrash extends Error {
+  override readonly name = "InjectedCrash" as const;
+}
+
+/** The same deps, except that ending a run commits and then "crashes" (throws), as a dying Lambda would. */
+export function crashingAfterFinish(deps: ExecutorDeps): ExecutorDeps {
+  const runs = deps.runs;
+  return {
+    ...deps,
+    runs: Object.assign(Object.create(runs), {
+      finish: async (...args: Parameters<typeof runs.finish>) => {
+        await runs.finish(...args);
+        throw new InjectedCrash("died after the release");
+      },
+    }),
+  };
+}

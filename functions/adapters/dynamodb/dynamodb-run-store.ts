@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } 
 import type { RunStore } from "../../app/ports.js";
 import { CapacityExhaustedError, RunAlreadyAdmittedError, RunStateChangedError } from "../../core/errors.js";
 import type { RunPlan } from "../../core/plan-run.js";
-import { type QueueEntry, type RunRecord, RunState, type StopRequest } from "../../core/run-record.js";
+import { type ClosedRun, type QueueEntry, type RunRecord, RunState, type StopRequest } from "../../core/run-record.js";
 import type { CapacityClass } from "../../core/weights.js";
 import type { RunReport } from "./report-requests.js";
 import {
@@ -57,16 +57,7 @@ export class DynamoDbRunStore implements RunStore {
     return newRunRecord(plan, nowMs);
   }
 
-  async recordClosedRun(
-    closed: {
-      runId: string;
-      executionRequestUrn: string;
-      state: "REJECTED" | "CANCELLED";
-      reason: string;
-      code?: string;
-    },
-    nowMs: number,
-  ): Promise<"recorded" | "run-exists"> {
+  async recordClosedRun(closed: ClosedRun, nowMs: number): Promise<"recorded" | "run-exists"> {
     try {
       await sendTransaction(this.doc, buildClosedRunTransaction(this.table, closed, nowMs));
       return "recorded";

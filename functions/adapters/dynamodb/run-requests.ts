@@ -6,6 +6,7 @@ import type {
 } from "@aws-sdk/lib-dynamodb";
 import type { RunPlan } from "../../core/plan-run.js";
 import {
+  type ClosedRun,
   type HistoryEntry,
   type LaunchIntent,
   launchTokenFor,
@@ -147,17 +148,7 @@ export function buildAdmitTransaction(table: string, plan: RunPlan, nowMs: numbe
  * or a cancel for a run this executor never had (CANCELLED, "No active execution request found.", as DataHub's
  * executor answers). Written only if the URN is not already a run: a bad duplicate never overwrites a real one.
  */
-export function buildClosedRunTransaction(
-  table: string,
-  closed: {
-    runId: string;
-    executionRequestUrn: string;
-    state: "REJECTED" | "CANCELLED";
-    reason: string;
-    code?: string;
-  },
-  nowMs: number,
-): TransactWriteCommandInput {
+export function buildClosedRunTransaction(table: string, closed: ClosedRun, nowMs: number): TransactWriteCommandInput {
   const history: HistoryEntry[] = [{ atMs: nowMs, state: closed.state, reason: closed.reason }];
   return {
     TransactItems: [

@@ -29,6 +29,11 @@ export const Keys = {
   /** Statuses waiting for GMS, all in one partition so the reconciler drains them with one Query. */
   outboxPartition: () => "OUTBOX",
   outbox: (runId: string, kind: OutboxKind) => ({ pk: "OUTBOX", sk: `${runId}#${kind}` }),
+  /** The intake's "already enqueued" marker, one per execution request and message kind (docs/intake.md). */
+  intakeMarker: (executionRequestUrn: string, kind: "run" | "cancel") => ({
+    pk: `INTAKE#${executionRequestUrn}`,
+    sk: kind === "run" ? "RUN" : "CANCEL",
+  }),
 } as const;
 
 export const ACTIVITY_INDEX = "byActivity";
