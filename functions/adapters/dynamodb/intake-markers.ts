@@ -1,5 +1,5 @@
-import { type DynamoDBDocumentClient, PutCommand, type PutCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, PutCommand, type PutCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { IntakeMarkers } from "../../app/intake-ports.js";
 import type { IntakeMessageKind } from "../../core/intake-plan.js";
 import { Keys } from "./table-keys.js";
