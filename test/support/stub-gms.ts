@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
@@ -43,8 +44,40 @@ export type StubGms = {
   aspect(urn: string, aspectName: string): unknown;
   /** Statuses of the accepted dataHubExecutionRequestResult writes, in order. */
   resultWrites(urn: string): string[];
+  /**
+   * An execution request as GMS creates it when the UI's "Run" is clicked or a schedule fires: its
+   * dataHubExecutionRequestInput (shape of ExecutionRequestInput.pdl), listed by the OpenAPI v3 entity scroll.
+   */
+  createExecutionRequest(request: StubExecutionRequest): string;
+  /** An ingestion source for GraphQL createIngestionExecutionRequest (recipe as the JSON object GMS stores). */
+  putIngestionSource(
+    urn: string,
+    source: { recipe: Record<string, unknown>; executorId: string; version?: string },
+  ): void;
+  /** false: the entity registry has no dataHubRemoteExecutorPool (older open-source GMS), writes to it fail. */
+  setExecutorPoolsSupported(supported: boolean): void;
   close(): Promise<void>;
 };
+
+export type StubExecutionRequest = {
+  id?: string;
+  executorId: string;
+  /** Epoch ms; GMS sets it when it creates the request. */
+  requestedAt?: number;
+  task?: string;
+  args?: Record<string, string>;
+  source?: { type: string; ingestionSource?: string };
+};
+
+/** The aspects the entity scroll can return for dataHubExecutionRequest, by name. */
+const EXECUTION_REQUEST_ASPECTS = [
+  "dataHubExecutionRequestInput",
+  "dataHubExecutionRequestResult",
+  "dataHubExecutionRequestSignal",
+] as const;
+
+/** The only query shape the stub understands: the intake's (executorId list and a requestTimeMs bound). */
+const SCROLL_QUERY = /^executorId:\(("[^"]+"(?: OR "[^"]+")*)\) AND requestTimeMs:>=(\d+)$/;
 
 const TERMINAL_FOR_GMS = new Set(["SUCCESS", "CANCELLED", "ABORTED", "DUPLICATE"]);
 const KNOWN_STATUSES = ["RUNNING", "SUCCESS", "FAILURE", "CANCELLED", "TIMEOUT", "ABORTED", "DUPLICATE"] as const;
@@ -77,6 +110,35 @@ const ASPECTS: Record<string, { entityType: string; className: string; value: z.
       signal: z.string(),
       executorId: z.string().optional(),
       createdAt: z.strictObject({ time: epochMs, actor: urn }),
+    }),
+  },
+  dataHubExecutionRequestInput: {
+    entityType: "dataHubExecutionRequest",
+    className: "com.linkedin.execution.ExecutionRequestInput",
+    value: z.strictObject({
+      task: z.string(),
+      args: z.record(z.string(), z.string()),
+      executorId: z.string(),
+      source: z.strictObject({ type: z.string(), ingestionSource: urn.optional() }),
+      requestedAt: epochMs,
+      actorUrn: urn.optional(),
+      attempts: long.optional(),
+    }),
+  },
+  dataHubRemoteExecutorPoolInfo: {
+    entityType: "dataHubRemoteExecutorPool",
+    className: "com.linkedin.executorpool.RemoteExecutorPoolInfo",
+    value: z.strictObject({
+      createdAt: epochMs,
+      creator: urn.optional(),
+      queueUrl: z.string().optional(),
+      isEmbedded: z.boolean().optional(),
+      state: z
+        .strictObject({
+          status: z.enum(["PROVISIONING_PENDING", "PROVISIONING_IN_PROGRESS", "PROVISIONING_FAILED", "READY"]),
+          message: z.string().optional(),
+        })
+        .optional(),
     }),
   },
   dataHubRemoteExecutorStatus: {
@@ -126,6 +188,25 @@ export async function startStubGms(): Promise<StubGms> {
   let failures: { remaining: number; status: number } = { remaining: 0, status: 500 };
   let hangs = 0;
   let token: string | undefined;
+  let poolsSupported = true;
+  const ingestionSources = new Map<string, { recipe: Record<string, unknown>; executorId: string; version?: string }>();
+  /** URNs of execution requests, in creation order. */
+  const executionRequests: string[] = [];
+  const createExecutionRequest = (request: StubExecutionRequest): string => {
+    const entityUrn = `urn:li:dataHubExecutionRequest:${request.id ?? randomUUID()}`;
+    const input = {
+      task: request.task ?? "RUN_INGEST",
+      args: request.args ?? {},
+      executorId: request.executorId,
+      source: request.source ?? { type: "MANUAL_INGESTION_SOURCE" },
+      requestedAt: request.requestedAt ?? Date.now(),
+      actorUrn: "urn:li:corpuser:admin",
+    };
+    const checked = ASPECTS.dataHubExecutionRequestInput?.value.parse(input);
+    store.set(key(entityUrn, "dataHubExecutionRequestInput"), checked);
+    executionRequests.push(entityUrn);
+    return entityUrn;
+  };
 
   const key = (entityUrn: string, aspectName: string) => `${entityUrn}\u0000${aspectName}`;
 
@@ -176,11 +257,14 @@ export async function startStubGms(): Promise<StubGms> {
       if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) {
         return answer(401, { message: "Unauthorized to perform this action.", status: 401 });
       }
+      const url = new URL(path, "http://stub");
+      if (url.pathname === "/openapi/v3/entity/datahubexecutionrequest" && req.method === "GET") {
+        return scrollExecutionRequests(url);
+      }
+      if (url.pathname === "/api/graphql" && req.method === "POST") return graphql();
       if (req.headers["x-restli-protocol-version"] !== "2.0.0") {
         return violation("missing header X-RestLi-Protocol-Version: 2.0.0");
       }
-
-      const url = new URL(path, "http://stub");
       if (req.method === "POST" && url.pathname === "/aspects" && url.searchParams.get("action") === "ingestProposal") {
         if (!String(req.headers["content-type"]).startsWith("application/json")) {
           return violation("Content-Type must be application/json");
@@ -188,6 +272,13 @@ export async function startStubGms(): Promise<StubGms> {
         const parsed = IngestProposalBody.safeParse(body);
         if (!parsed.success) return violation(`bad ingestProposal body: ${z.prettifyError(parsed.error)}`);
         const proposal = parsed.data.proposal;
+        if (!poolsSupported && proposal.entityType === "dataHubRemoteExecutorPool") {
+          // What an entity registry without the entity makes GMS say (EntityRegistryException).
+          return answer(500, {
+            message: "Failed to find entity with name dataHubRemoteExecutorPool in EntityRegistry",
+            status: 500,
+          });
+        }
         const aspect = ASPECTS[proposal.aspectName];
         if (aspect === undefined) return violation(`unknown aspect ${proposal.aspectName}`);
         if (proposal.entityType !== aspect.entityType) {
@@ -221,6 +312,90 @@ export async function startStubGms(): Promise<StubGms> {
         }
         store.set(k, checked.data);
         return answer(200, { value: proposal.entityUrn });
+      }
+
+      function scrollExecutionRequests(url: URL) {
+        // GenericEntitiesController.getEntities: query, count, scrollId, aspects, sortCriteria, sortOrder.
+        const query = SCROLL_QUERY.exec(url.searchParams.get("query") ?? "");
+        if (query === null) return violation(`unsupported scroll query: ${url.searchParams.get("query")}`);
+        const pools = new Set((query[1] ?? "").split(" OR ").map((quoted) => quoted.slice(1, -1)));
+        const sinceMs = Number(query[2]);
+        const count = Number(url.searchParams.get("count"));
+        if (!Number.isInteger(count) || count < 1 || count > 1000) return violation("count must be 1-1000");
+        const aspects = url.searchParams.getAll("aspects");
+        for (const name of EXECUTION_REQUEST_ASPECTS) {
+          if (!aspects.includes(name)) return violation(`aspects must include ${name}`);
+        }
+        if (url.searchParams.get("sortCriteria") !== "requestTimeMs") return violation("sort by requestTimeMs");
+        const scrollId = url.searchParams.get("scrollId");
+        const offset = scrollId === null ? 0 : Number(Buffer.from(scrollId, "base64url").toString("utf8"));
+        if (!Number.isInteger(offset) || offset < 0) return violation(`unknown scrollId ${scrollId}`);
+        const matching = executionRequests
+          .map((entityUrn) => ({
+            entityUrn,
+            input: store.get(key(entityUrn, "dataHubExecutionRequestInput")) as {
+              executorId: string;
+              requestedAt: number;
+            },
+          }))
+          .filter(({ input }) => pools.has(input.executorId) && input.requestedAt >= sinceMs)
+          .sort((a, b) => a.input.requestedAt - b.input.requestedAt || a.entityUrn.localeCompare(b.entityUrn));
+        const page = matching.slice(offset, offset + count);
+        const entities = page.map(({ entityUrn }) => {
+          const entity: Record<string, unknown> = { urn: entityUrn };
+          for (const name of EXECUTION_REQUEST_ASPECTS) {
+            const value = store.get(key(entityUrn, name));
+            if (value !== undefined) entity[name] = { value };
+          }
+          return entity;
+        });
+        const next =
+          offset + count < matching.length ? Buffer.from(String(offset + count)).toString("base64url") : null;
+        return answer(200, { scrollId: next, entities });
+      }
+
+      function graphql() {
+        const parsed = z
+          .strictObject({
+            query: z.string(),
+            variables: z.strictObject({ input: z.strictObject({ ingestionSourceUrn: urn }) }),
+            operationName: z.string().optional(),
+          })
+          .safeParse(body);
+        if (!parsed.success) return violation(`bad GraphQL body: ${z.prettifyError(parsed.error)}`);
+        if (!/createIngestionExecutionRequest\(input: \$input\)/.test(parsed.data.query)) {
+          return violation("the stub serves only createIngestionExecutionRequest(input: $input)");
+        }
+        const sourceUrn = parsed.data.variables.input.ingestionSourceUrn;
+        const source = ingestionSources.get(sourceUrn);
+        if (source === undefined) {
+          // CreateIngestionExecutionRequestResolver: a GraphQL error, HTTP 200, data null.
+          return answer(200, {
+            errors: [
+              {
+                message: `Failed to find ingestion source with urn ${sourceUrn}`,
+                extensions: { code: 404, type: "NOT_FOUND", classification: "DataFetchingException" },
+              },
+            ],
+            data: { createIngestionExecutionRequest: null },
+          });
+        }
+        const id = randomUUID();
+        const entityUrn = createExecutionRequest({
+          id,
+          executorId: source.executorId,
+          args: {
+            recipe: JSON.stringify({
+              ...source.recipe,
+              pipeline_name: sourceUrn,
+              run_id: `urn:li:dataHubExecutionRequest:${id}`,
+            }),
+            version: source.version ?? "1.7.0.17",
+            debug_mode: "false",
+          },
+          source: { type: "MANUAL_INGESTION_SOURCE", ingestionSource: sourceUrn },
+        });
+        return answer(200, { data: { createIngestionExecutionRequest: entityUrn } });
       }
 
       const aspectPath = /^\/aspects\/([^/]+)$/.exec(url.pathname);
@@ -268,6 +443,13 @@ export async function startStubGms(): Promise<StubGms> {
     },
     aspect: (entityUrn, aspectName) => store.get(key(entityUrn, aspectName)),
     resultWrites: (entityUrn) => [...(writes.get(entityUrn) ?? [])],
+    createExecutionRequest,
+    putIngestionSource: (sourceUrn, source) => {
+      ingestionSources.set(sourceUrn, source);
+    },
+    setExecutorPoolsSupported: (supported) => {
+      poolsSupported = supported;
+    },
     close: async () => {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
