@@ -25,7 +25,7 @@ type Cost = { lambdaRequests: number; lambdaGbSeconds: number; writeUnits: numbe
  * launch), every AWS call counted by a middleware, priced per 1,000 runs beside the always-on worker.
  */
 export async function measureCallsAndCost(executor: LocalExecutor, options: BenchOptions): Promise<SectionReport> {
-  const runs = options.smoke ? 12 : 100;
+  const runs = options.smoke ? 12 : 60;
   const bench = await executor.freshStack({ bench: { ingestionMaxWorkers: 4 } });
   const gmsBefore = executor.gms.requests.length;
   let invocations = 0;

@@ -37,8 +37,8 @@ const BASELINE_POLL_MS = 100;
  * visibility-timeout backoff.
  */
 export async function measureReleaseLatency(executor: LocalExecutor, options: BenchOptions): Promise<SectionReport> {
-  const releases = options.smoke ? 3 : 100;
-  const baselineReleases = options.smoke ? 2 : 20;
+  const releases = options.smoke ? 3 : 60;
+  const baselineReleases = options.smoke ? 2 : 12;
   const bench = await executor.freshStack({ bench: { ingestionMaxWorkers: WORKERS }, baseline: {} });
   const { latencies: ours, callsBefore, motoMs } = await measureOurs(bench, releases);
   options.progress(`release latency: ours done (median ${fixed(median(ours), 1)} ms); baseline ...`);

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -20,6 +20,8 @@ export function describeMachine(): string[] {
     `- CPU: ${cpu[0]?.model ?? "unknown"}, ${cpu.length} cores`,
     `- Memory: ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
     `- Node ${process.version}, ${run(python, ["--version"])}, moto ${run(python, ["-c", "import moto; print(moto.__version__)"])}`,
-    `- OS: ${process.platform} ${run("uname", ["-r"])}`,
+    `- OS: ${process.platform} ${run("uname", ["-r"])}; load average at the end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(", ")} (other work on the machine slows both sides of every ratio)`,
   ];
 }
