@@ -94,10 +94,10 @@ describe("dhx", () => {
     await expect(dhx(fx, ...argv)).rejects.toThrow(message);
   });
 
-  it("names the missing table", async () => {
-    await expect(runCli(["pools", "list"], {}, { write: () => {} })).rejects.toThrow(
-      /no table: pass --table NAME or set DHX_TABLE_NAME/,
-    );
+  it("names the missing target", async () => {
+    await expect(
+      runCli(["pools", "list"], { DHX_LOCAL_DIR: "/nonexistent/dhx-local" }, { write: () => {} }),
+    ).rejects.toThrow(/local mode is not running .*or pass --stage STAGE, or --table NAME/);
   });
 
   it("names a pool that does not exist", async () => {
