@@ -11,10 +11,13 @@ import {
 import { type AwsCall, countByOperation } from "../support/aws-call-counter.js";
 import { benchMessage, LAMBDA_CONTEXT, type LocalExecutor, sqsEvent } from "../support/local-executor.js";
 import { type BenchOptions, fixed, ratio, type SectionReport, table, usd } from "../support/report.js";
+import { measureIntakeIdle } from "./measure-intake-idle.js";
 
 /** What ECS emits for one Fargate task's life; each one invokes the task-state-change Lambda. */
 const TASK_EVENTS = ["PROVISIONING", "PENDING", "RUNNING", "DEPROVISIONING"] as const;
 const DISPATCH_BATCH = 10;
+/** The GMS intake's poll interval is a stage setting (5-60 s); two representative values. */
+const INTAKE_POLL_INTERVALS = [60, 20] as const;
 /** Lambda's SQS event source long-polls an idle queue; AWS describes five pollers, 20 s polls (an estimate). */
 const IDLE_SQS_POLLS_PER_MINUTE = 5 * 3;
 
@@ -82,6 +85,27 @@ export async function measureCallsAndCost(executor: LocalExecutor, options: Benc
     priceOf(idlePass) * MINUTES_PER_MONTH + IDLE_SQS_POLLS_PER_MINUTE * MINUTES_PER_MONTH * PRICES_USD.sqsPerRequest;
 
   const per1000 = priceOf(perRun) * 1000;
+
+  // The optional GMS intake Lambda (runs picked up from DataHub's UI) is a second always-scheduled function.
+  const idleVariants: { label: string; monthly: number }[] = [{ label: "", monthly: idleMonthly }];
+  const intakeNotes: string[] = [];
+  for (const interval of INTAKE_POLL_INTERVALS) {
+    const intake = await measureIntakeIdle(bench, interval);
+    const pass = computeCost(intake.calls, sizes, {
+      invocations: 1,
+      handlerMs: intake.billedMs,
+      runs: 1,
+      intake: false,
+    });
+    idleVariants.push({
+      label: ` + GMS intake polling every ${interval} s`,
+      monthly: idleMonthly + priceOf(pass) * MINUTES_PER_MONTH,
+    });
+    intakeNotes.push(
+      `every ${interval} s: ${intake.calls.length} AWS calls, ${intake.gmsRequests} GMS requests and ` +
+        `${fixed(intake.billedMs / 1000, 1)} s billed per minute`,
+    );
+  }
   const problems: string[] = [];
   if (finished !== runs) problems.push(`only ${finished} of ${runs} runs finished`);
   if (calls.length === 0) problems.push("no AWS call was counted");
@@ -119,10 +143,17 @@ export async function measureCallsAndCost(executor: LocalExecutor, options: Benc
     ...table(
       ["cost", "ours", "baseline", "ratio (baseline / ours)"],
       [
-        ...ALWAYS_ON_WORKERS.map((worker) => {
-          const monthly = fargateHourlyUsd(worker.vcpu, worker.memoryGb) * HOURS_PER_MONTH;
-          return [`idle month: ours vs ${worker.name}`, usd(idleMonthly), usd(monthly), ratio(monthly, idleMonthly, 0)];
-        }),
+        ...idleVariants.flatMap((variant) =>
+          ALWAYS_ON_WORKERS.map((worker) => {
+            const monthly = fargateHourlyUsd(worker.vcpu, worker.memoryGb) * HOURS_PER_MONTH;
+            return [
+              `idle month: ours${variant.label} vs ${worker.name}`,
+              usd(variant.monthly),
+              usd(monthly),
+              ratio(monthly, variant.monthly, 1),
+            ];
+          }),
+        ),
         ...ALWAYS_ON_WORKERS.map((worker) => {
           const monthly = fargateHourlyUsd(worker.vcpu, worker.memoryGb) * HOURS_PER_MONTH;
           return [
@@ -134,6 +165,9 @@ export async function measureCallsAndCost(executor: LocalExecutor, options: Benc
         }),
       ],
     ),
+    "",
+    `GMS intake (optional; a scheduled invocation a minute that stays up between its polls, so Lambda bills the ` +
+      `waits): ${intakeNotes.join("; ")}.`,
     "",
     `Idle: one reconcile pass a minute (${idleCalls.length} AWS calls, ${idleGms} GMS requests, ${fixed(reconcileMs, 0)} ms here) plus ` +
       `about ${IDLE_SQS_POLLS_PER_MINUTE} empty SQS long-polls a minute by Lambda's event source (an estimate). ` +
