@@ -149,7 +149,8 @@ function isSupportedTask(task: string): task is SupportedTask {
 function checkRecipe(recipe: string): string | undefined {
   let doc: unknown;
   try {
-    doc = parseYaml(recipe, { maxAliasCount: 100 });
+    // Warnings (say, an unknown tag) are the user's recipe business, not the executor's log noise.
+    doc = parseYaml(recipe, { maxAliasCount: 100, logLevel: "error" });
   } catch (error) {
     const line = (error as { linePos?: { line: number }[] }).linePos?.[0]?.line;
     return line === undefined ? "is neither valid YAML nor JSON" : `is neither valid YAML nor JSON (line ${line})`;

@@ -35,7 +35,9 @@ describe("Fargate sizing", () => {
     expect(new Set(FARGATE_SIZES.map(key))).toEqual(new Set(allPublished.map(key)));
   });
 
-  it("for every limit from 1 MiB to 120 GiB picks a valid pair that holds it, and no valid pair is cheaper", () => {
+  it("for every limit from 1 MiB to 120 GiB picks a valid pair that holds it, and no valid pair is cheaper", {
+    timeout: 120_000,
+  }, () => {
     // Brute force: the cheapest published pair for every MiB, from the largest limit down.
     const byPrice = [...allPublished].sort((a, b) => hourlyPriceUsd(a) - hourlyPriceUsd(b));
     let checked = 0;
