@@ -26,6 +26,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
+          // Property and exhaustive tests take seconds; a loaded CI machine must not turn that into a failure.
+          testTimeout: 30_000,
           env: { POWERTOOLS_LOG_LEVEL: "SILENT", POWERTOOLS_METRICS_DISABLED: "true" },
         },
       },
