@@ -8,7 +8,7 @@ import { PoolAlreadyExistsError } from "../adapters/dynamodb/dynamodb-pool-store
 import { ConfigError, PoolNotFoundError } from "../core/errors.js";
 import { runLocalMode, stopSignal } from "../local/start-local-mode.js";
 import { type Output, UsageError } from "./cli-output.js";
-import { resolveTarget } from "./cli-target.js";
+import { type CliTarget, resolveTarget } from "./cli-target.js";
 import { formatDeadLetters, listDeadLetters, redriveDeadLetters } from "./commands/dlq-command.js";
 import { readRunLog } from "./commands/logs-command.js";
 import { POOL_SETTING_FLAGS, poolsCommand } from "./commands/pools-command.js";
@@ -79,7 +79,26 @@ export async function runCli(
     throw new UsageError(`unknown command: ${positionals.join(" ")}\n${USAGE}`);
   }
   const target = resolveTarget({ table: values.table, stage: values.stage }, env);
+  try {
+    await runCommand(target, noun, verb, rest, values, out, print, cliOptions);
+  } catch (error) {
+    if ((error as { name?: string }).name === "ResourceNotFoundException") {
+      throw new UsageError(`${target.label}: table ${target.tableName} does not exist here; is it deployed?`);
+    }
+    throw error;
+  }
+}
 
+async function runCommand(
+  target: CliTarget,
+  noun: string,
+  verb: string | undefined,
+  rest: string[],
+  values: ReturnType<typeof parse>["values"],
+  out: Output,
+  print: (json: unknown, text: string) => void,
+  cliOptions: CliOptions,
+): Promise<void> {
   switch (noun) {
     case "pools":
       await poolsCommand(target, verb, rest[0], values, print);

@@ -85,7 +85,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   rmSync(logDir, { recursive: true, force: true });
   rmSync(join(dir, "status-log.jsonl"), { force: true });
   const entrypoint = await buildEntrypoint(join(dir, "entrypoint.mjs"));
-  const moto: MotoServer = await startMotoServer();
+  const moto: MotoServer = await startMotoServer({ ownProcessGroup: true });
   try {
     const aws = {
       endpoint: moto.endpoint,

@@ -14,7 +14,7 @@ const SERIALIZED_SERVER = join(ROOT, "functions", "local", "serve_moto_serialize
  * moto on 127.0.0.1 at a free port, from the project's venv (created by test/support/ensure-python-venv.mjs).
  * It is moto's own WSGI app, served one request at a time (serve_moto_serialized.py says why).
  */
-export async function startMotoServer(): Promise<MotoServer> {
+export async function startMotoServer(options: { ownProcessGroup?: boolean } = {}): Promise<MotoServer> {
   if (!existsSync(VENV_PYTHON)) {
     throw new Error(`${VENV_PYTHON} is missing: run "npm run setup:python" to create the project's Python venv`);
   }
@@ -23,6 +23,8 @@ export async function startMotoServer(): Promise<MotoServer> {
   const child = spawn(VENV_PYTHON, [SERIALIZED_SERVER, "127.0.0.1", String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, MOTO_ACCOUNT_ID: "123456789012" },
+    // Local mode's moto must outlive a terminal's Ctrl-C (sent to the whole group) until the runs are stopped.
+    detached: options.ownProcessGroup === true,
   });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {

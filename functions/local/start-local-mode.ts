@@ -107,12 +107,20 @@ function gmsFromEnv(env: Record<string, string | undefined>): { url: string; tok
   return { url, token };
 }
 
-/** Ctrl-C and SIGTERM end the wait; a second one is left to do its default. */
+/**
+ * Ctrl-C and SIGTERM start a clean stop. A terminal's Ctrl-C may arrive twice (from the terminal and relayed by
+ * tsx), so repeats are ignored; a third forces the exit.
+ */
 export function stopSignal(): AbortSignal {
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  let count = 0;
+  const stop = () => {
+    count += 1;
+    if (count >= 3) process.exit(130);
+    controller.abort();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
   return controller.signal;
 }
 
