@@ -26,6 +26,7 @@ const FUNCTIONS = {
   dispatch: "DispatchLambdaFunction",
   taskStateChange: "TaskStateChangeLambdaFunction",
   reconcile: "ReconcileLambdaFunction",
+  intake: "IntakeLambdaFunction",
 } as const;
 
 const sizes = bundleSizes(
@@ -107,6 +108,9 @@ const LAMBDA_ENV = {
   DHX_ECS_CLUSTER: "arn:aws:ecs:us-east-1:123456789012:cluster/dhx-ci-cluster",
   DHX_TASK_DEFINITION: "arn:aws:ecs:us-east-1:123456789012:task-definition/dhx-ci-ingestion:1",
   DHX_TASK_CONTAINER_NAME: "ingestion",
+  DHX_INTAKE_POLL_INTERVAL_SECONDS: "15",
+  DHX_INTAKE_LOOKBACK_MINUTES: "1440",
+  DHX_INTAKE_PUBLISH_POOLS: "false",
   DHX_TASK_SUBNETS: "subnet-0123456789abcdef0",
   DHX_TASK_SECURITY_GROUPS: "sg-0123456789abcdef0",
   DHX_TASK_ASSIGN_PUBLIC_IP: "DISABLED",

@@ -74,6 +74,7 @@ describe("each function has a role of its own holding only its own permissions",
     const roles = resourcesOfType(template, "AWS::IAM::Role").map(([id]) => id);
     expect(roles.sort()).toEqual([
       "DispatchRole",
+      "IntakeRole",
       "ReconcileRole",
       "TaskExecutionRole",
       "TaskRole",
@@ -195,6 +196,48 @@ describe("function-specific grants", () => {
   });
 });
 
+describe("intake: polls GMS and sends to the intake queue, nothing more", () => {
+  const statements = roleStatements(template, "IntakeRole");
+
+  it("its function uses it, and it grants exactly these actions", () => {
+    expect(resource(template, "IntakeLambdaFunction").Properties.Role).toEqual({ "Fn::GetAtt": ["IntakeRole", "Arn"] });
+    expect(actionsOf(statements)).toEqual([
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "secretsmanager:GetSecretValue",
+      "sqs:SendMessage",
+    ]);
+  });
+
+  it("the GMS token, the intake queue and its own log group only", () => {
+    expect(onlyStatement(statements, "secretsmanager:GetSecretValue").Resource).toBe(stage.gms.tokenSecretArn);
+    expect(onlyStatement(statements, "sqs:SendMessage").Resource).toEqual({ "Fn::GetAtt": ["IntakeQueue", "Arn"] });
+    expect(onlyStatement(statements, "logs:PutLogEvents").Resource).toEqual({
+      "Fn::Sub":
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/dhx-ci-gms-intake:*",
+    });
+  });
+
+  it("DynamoDB: the pool index, the default-pool pointer, and writes to INTAKE# markers only", () => {
+    expect(onlyStatement(statements, "dynamodb:Query")).toMatchObject({
+      Action: "dynamodb:Query",
+      Resource: { "Fn::Sub": "${ExecutorTable.Arn}/index/byKind" },
+    });
+    expect(onlyStatement(statements, "dynamodb:GetItem")).toMatchObject({
+      Action: "dynamodb:GetItem",
+      Resource: { "Fn::GetAtt": ["ExecutorTable", "Arn"] },
+      Condition: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["DEFAULT_POOL"] } },
+    });
+    const writes = onlyStatement(statements, "dynamodb:PutItem");
+    expect(asList(writes.Action).sort()).toEqual(["dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    expect(writes.Condition).toEqual({ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["INTAKE#*"] } });
+  });
+});
+
 describe("task roles", () => {
   it("execution role: exactly the stage's source secret ARNs, the image's repository and the run log group", () => {
     const statements = roleStatements(template, "TaskExecutionRole");
@@ -238,7 +281,7 @@ describe("task roles", () => {
     expect(resource(template, "TaskRole").Properties.ManagedPolicyArns).toEqual([
       "arn:aws:iam::123456789012:policy/dhx-ci-glue-read",
     ]);
-    for (const id of ["DispatchRole", "TaskStateChangeRole", "ReconcileRole", "TaskExecutionRole"]) {
+    for (const id of ["DispatchRole", "TaskStateChangeRole", "ReconcileRole", "IntakeRole", "TaskExecutionRole"]) {
       expect(resource(template, id).Properties.ManagedPolicyArns, id).toBeUndefined();
     }
   });

@@ -110,6 +110,9 @@ describe("a bad value stops packaging with the key's name", () => {
     ["dispatch.maximumConcurrency", 1, /dispatch\.maximumConcurrency: /],
     ["dispatch.maxReceiveCount", 2, /dispatch\.maxReceiveCount: /],
     ["reconcile.timeoutSeconds", 60, /reconcile\.timeoutSeconds: /],
+    ["intake.pollIntervalSeconds", 2, /intake\.pollIntervalSeconds: /],
+    ["intake.timeoutSeconds", 60, /intake\.timeoutSeconds: /],
+    ["intake.publishPools", "yes", /intake\.publishPools: /],
     [
       "alarms.topicArn",
       "arn:aws:sns:us-east-1:123456789012:ops",

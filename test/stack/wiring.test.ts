@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { executorTableDefinition } from "../../functions/adapters/dynamodb/table-definition.js";
 import { loadExecutorConfig } from "../../functions/config/executor-config.js";
+import { loadIntakeConfig } from "../../functions/config/intake-config.js";
 import { loadStackSettings } from "../../functions/config/stages/stage-config.js";
 import { asList, readTemplate, refersTo, resolveForTest, resource, resourcesOfType } from "./packaged-template.js";
 
@@ -105,6 +106,41 @@ describe("reconcile", () => {
     const reconcile = resource(template, "ReconcileLambdaFunction").Properties;
     expect(reconcile.ReservedConcurrentExecutions).toBe(1);
     expect(reconcile.Timeout as number).toBeLessThan(60);
+  });
+});
+
+describe("intake", () => {
+  it("polls every minute, one invocation at a time, under a minute, when the stage enables it", () => {
+    const schedules = resourcesOfType(template, "AWS::Events::Rule").filter(([, rule]) =>
+      asList(rule.Properties.Targets as { Arn: unknown }[]).some((t) => refersTo(t.Arn, "IntakeLambdaFunction")),
+    );
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0]?.[1].Properties.ScheduleExpression).toBe("rate(1 minute)");
+    expect(schedules[0]?.[1].Properties.State).toBe(stage.intake.enabled ? "ENABLED" : "DISABLED");
+    const intake = resource(template, "IntakeLambdaFunction").Properties;
+    expect(intake.Handler).toBe("functions/entry/intake.handler");
+    expect(intake.ReservedConcurrentExecutions).toBe(1);
+    expect(intake.Timeout).toBe(stage.intake.timeoutSeconds);
+    expect(intake.Timeout as number).toBeLessThan(60);
+  });
+
+  it("its environment is what loadIntakeConfig needs, with the stage's intake settings", () => {
+    const variables = (
+      resource(template, "IntakeLambdaFunction").Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(variables).toMatchObject({
+      DHX_INTAKE_QUEUE_URL: { Ref: "IntakeQueue" },
+      DHX_INTAKE_POLL_INTERVAL_SECONDS: String(stage.intake.pollIntervalSeconds),
+      DHX_INTAKE_LOOKBACK_MINUTES: String(stage.intake.lookbackMinutes),
+      DHX_INTAKE_PUBLISH_POOLS: String(stage.intake.publishPools),
+    });
+    const config = loadIntakeConfig(resolveForTest(variables) as Record<string, string>);
+    expect(config.pollIntervalSeconds).toBe(stage.intake.pollIntervalSeconds);
+    expect(config.settings.lookbackMs).toBe(stage.intake.lookbackMinutes * 60_000);
+    expect(config.gms.url).toBe(stage.gms.url);
+    expect(resource(template, "IntakeLogGroup").Properties.RetentionInDays).toBe(stage.logRetentionDays);
   });
 });
 

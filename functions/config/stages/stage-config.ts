@@ -89,6 +89,22 @@ export const StageConfig = z
       .strict(),
     taskStateChange: z.object({ timeoutSeconds: z.number().int().min(10).max(900) }).strict(),
     reconcile: z.object({ timeoutSeconds: z.number().int().min(10).max(55) }).strict(),
+    /** The GMS intake (docs/intake.md): DataHub's "Run" and "Cancel" for this stage's pools. */
+    intake: z
+      .object({
+        /** false: deployed with its schedule disabled (SQS is then the only way in). */
+        enabled: z.boolean(),
+        pollIntervalSeconds: z.number().int().min(5).max(60),
+        lookbackMinutes: z
+          .number()
+          .int()
+          .min(5)
+          .max(7 * 24 * 60),
+        publishPools: z.boolean(),
+        /** Under a minute: invocations come every minute, one at a time. */
+        timeoutSeconds: z.number().int().min(10).max(59),
+      })
+      .strict(),
     alarms: z
       .object({
         /** An existing SNS topic for alarm notifications, or null. */
@@ -260,6 +276,12 @@ export function deriveStackSettings(stage: string, config: StageConfig) {
         .map(([Name, Value]) => ({ Name, Value })),
     ],
     alarmActions,
+    /** The intake's own variables (Lambda environment values are strings). */
+    intakeEnvironment: {
+      DHX_INTAKE_POLL_INTERVAL_SECONDS: String(config.intake.pollIntervalSeconds),
+      DHX_INTAKE_LOOKBACK_MINUTES: String(config.intake.lookbackMinutes),
+      DHX_INTAKE_PUBLISH_POOLS: String(config.intake.publishPools),
+    },
     dashboardBody: executorDashboardBody({ region: config.region, stage, prefix }),
     /** Resource fragments merged into serverless.yml's `resources`: only what this stage uses. */
     optionalResources: {
