@@ -155,9 +155,9 @@ describe("fuzzing the dispatch handler", () => {
   }, async () => {
     // One worker: admitted runs mostly wait, since this test is about input and launches would only cost time.
     const fx: Fixture = await createFixture({ pools: { main: { ingestionMaxWorkers: 1 } } });
-    // 1,000 through the handler against moto here; test/unit/fuzz-message.test.ts sends 10,000 more through the
+    // 600 through the handler against moto here; test/unit/fuzz-message.test.ts sends 10,000 more through the
     // pure parse and plan path.
-    const runs = Number(process.env.FUZZ_RUNS ?? 1000);
+    const runs = Number(process.env.FUZZ_RUNS ?? 600);
     const bodies = fc.sample(hostileBody(), { numRuns: runs, seed: 20261128 });
     const ids = bodies.map((_, i) => `fuzz-${i}`);
     for (let i = 0; i < bodies.length; i += 10) {

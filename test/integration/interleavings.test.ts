@@ -177,7 +177,7 @@ describe("random interleavings of admit, launch, events, duplicates, cancels, cr
         expect(await fx.deps.runs.readCapacity("main", "INGESTION")).toEqual({ usedMicro: 0, holders: 0 });
         expect(await fx.deps.outbox.listPending()).toEqual([]);
       }),
-      { numRuns: Number(process.env.INTERLEAVING_RUNS ?? 10), seed: Number(process.env.INTERLEAVING_SEED ?? 20261128) },
+      { numRuns: Number(process.env.INTERLEAVING_RUNS ?? 8), seed: Number(process.env.INTERLEAVING_SEED ?? 20261128) },
     );
   });
 });
