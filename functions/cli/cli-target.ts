@@ -66,7 +66,12 @@ export function resolveTarget(
       logs: clients.logs,
       intakeQueueUrl: noQueue,
       deadLetterQueueUrl: noQueue,
-      runLogs: { logGroup: "", streamPrefix: "run", containerName: LOCAL_CONTAINER_NAME },
+      // A stage's table is dhx-<stage>-executor and its run logs /dhx-<stage>/runs (serverless.yml).
+      runLogs: {
+        logGroup: `/${table.replace(/-executor$/, "")}/runs`,
+        streamPrefix: "run",
+        containerName: LOCAL_CONTAINER_NAME,
+      },
     };
   }
   return localTarget(env);

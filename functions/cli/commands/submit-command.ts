@@ -85,8 +85,10 @@ export async function submitCommand(
   options: SubmitOptions,
 ): Promise<{ executionRequestUrn: string; runId: string }> {
   const executionRequestUrn = `urn:li:dataHubExecutionRequest:dhx-${randomUUID()}`;
+  // The target first: a wrong stage is the thing to fix before any option.
+  const queueUrl = await target.intakeQueueUrl();
   const body = buildSubmitMessage(options, executionRequestUrn, Date.now());
-  await target.sqs.send(new SendMessageCommand({ QueueUrl: await target.intakeQueueUrl(), MessageBody: body }));
+  await target.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
   return { executionRequestUrn, runId: runIdFor(executionRequestUrn) };
 }
 
