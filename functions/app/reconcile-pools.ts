@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { RunStateChangedError } from "../core/errors.js";
 import { type RunRecord, RunState } from "../core/run-record.js";
 import { CapacityClass } from "../core/weights.js";
-import { cancelRun, requestStop } from "./cancel-run.js";
+import { cancelRun, requestStop, stopTaskReason } from "./cancel-run.js";
 import { completeStoppedTask } from "./complete-stopped-task.js";
 import { deliverStatuses, drainOutbox } from "./deliver-statuses.js";
 import { type ExecutorDeps, loggerForRun } from "./executor-deps.js";
@@ -127,7 +127,7 @@ async function checkTasks(deps: ExecutorDeps, active: RunRecord[], report: Recon
       }
     } else if (run.stopRequest !== undefined) {
       // Asked to stop but still alive: StopTask again (a no-op for a task already stopping).
-      await deps.launcher.stopTask(view.taskArn, `dhx: ${run.stopRequest.by}: ${run.stopRequest.reason}`);
+      await deps.launcher.stopTask(view.taskArn, stopTaskReason(run.stopRequest));
     }
   }
 }

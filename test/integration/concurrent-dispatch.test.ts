@@ -2,7 +2,6 @@ import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ACTIVITY_INDEX, Keys } from "../../functions/adapters/dynamodb/table-keys.js";
-import { finishRun } from "../../functions/app/finish-run.js";
 import { runIdFor } from "../../functions/core/plan-run.js";
 import { createFixture, type Fixture, runMessage } from "../support/executor-fixture.js";
 
@@ -74,8 +73,8 @@ describe("eight dispatchers at once", () => {
       const next = active.find((run) => run.state === "LAUNCHED");
       if (next === undefined)
         throw new Error(`nothing is running but ${runIds.length - finished.size} runs are not done`);
-      const result = await finishRun(fx.deps, next.runId, { state: "SUCCESS", reason: "test" });
-      expect(result.released).toBe(true);
+      const result = await fx.finishTask(next.runId);
+      expect(result.outcome).toMatchObject({ kind: "finished", state: "SUCCESS" });
       finished.add(next.runId);
     }
     const { violations, samples } = await sampler.stop();

@@ -1,6 +1,5 @@
 import type { SQSBatchResponse } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import { finishRun } from "../../functions/app/finish-run.js";
 import type { TaskLauncher } from "../../functions/app/ports.js";
 import { reconcilePools, STALE_LAUNCH_MS } from "../../functions/app/reconcile-pools.js";
 import { runIdFor } from "../../functions/core/plan-run.js";
@@ -86,9 +85,9 @@ describe("exactly one launch per run", () => {
 
     // The release of "first" starts "second", and the process dies right after RunTask.
     const crashing = { ...fx.deps, launcher: crashingLauncher(fx.deps.launcher, "after-run-task") };
-    await expect(
-      finishRun(crashing, runIdFor("urn:li:dataHubExecutionRequest:first"), { state: "SUCCESS", reason: "test" }),
-    ).rejects.toThrow(InjectedCrash);
+    await expect(fx.finishTask(runIdFor("urn:li:dataHubExecutionRequest:first"), crashing)).rejects.toThrow(
+      InjectedCrash,
+    );
     expect((await fx.deps.runs.getRun(second))?.state).toBe("LAUNCHING");
 
     // A fresh intent is left alone; a stale one is finished, finding the task RunTask made.

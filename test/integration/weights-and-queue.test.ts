@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { explainRun } from "../../functions/app/explain-run.js";
-import { finishRun } from "../../functions/app/finish-run.js";
 import { runIdFor } from "../../functions/core/plan-run.js";
 import { createFixture, runMessage } from "../support/executor-fixture.js";
 
@@ -24,16 +23,16 @@ describe("weights and the waiting queue", () => {
       'first in the queue, waiting for weight to be released; pool "main" (ingestion) has 0 of 1 free; this run needs 0.25',
     );
 
-    const finished = await finishRun(fx.deps, runIdFor(urn("r2")), { state: "SUCCESS", reason: "test" });
-    expect(finished.released).toBe(true);
+    const finished = await fx.finishTask(runIdFor(urn("r2")));
+    expect(finished.outcome).toMatchObject({ kind: "finished", state: "SUCCESS" });
     expect(finished.schedule.launches.map((l) => l.kind)).toEqual(["launched"]);
     expect(finished.schedule.launches[0]?.runId).toBe(runIdFor(urn("r5")));
     expect(await states()).toEqual(["LAUNCHED", "SUCCESS", "LAUNCHED", "LAUNCHED", "LAUNCHED"]);
     expect(await fx.listTasks()).toHaveLength(5);
 
     // Releasing the same run again gives nothing back twice.
-    const again = await finishRun(fx.deps, runIdFor(urn("r2")), { state: "SUCCESS", reason: "test" });
-    expect(again.released).toBe(false);
+    const again = await fx.finishTask(runIdFor(urn("r2")));
+    expect(again.outcome).toEqual({ kind: "already-done" });
     expect(await fx.deps.runs.readCapacity("main", "INGESTION")).toEqual({ usedMicro: 1_000_000, holders: 4 });
   });
 
@@ -50,12 +49,12 @@ describe("weights and the waiting queue", () => {
     expect(await state("light-2")).toBe("WAITING");
     expect((await explainRun(fx.deps, runIdFor(urn("light-2"))))?.wait?.text).toMatch(/^1 run is ahead of it/);
 
-    await finishRun(fx.deps, runIdFor(urn("light-1")), { state: "SUCCESS", reason: "test" });
+    await fx.finishTask(runIdFor(urn("light-1")));
     expect(await state("heavy")).toBe("LAUNCHED");
     expect(await state("light-2")).toBe("WAITING");
     expect(await fx.deps.runs.readCapacity("main", "INGESTION")).toEqual({ usedMicro: 1_000_000, holders: 1 });
 
-    await finishRun(fx.deps, runIdFor(urn("heavy")), { state: "SUCCESS", reason: "test" });
+    await fx.finishTask(runIdFor(urn("heavy")));
     expect(await state("light-2")).toBe("LAUNCHED");
   });
 
@@ -69,7 +68,7 @@ describe("weights and the waiting queue", () => {
     const order: string[] = [];
     let current = "running";
     for (let i = 0; i < 3; i++) {
-      const { schedule } = await finishRun(fx.deps, runIdFor(urn(current)), { state: "SUCCESS", reason: "test" });
+      const { schedule } = await fx.finishTask(runIdFor(urn(current)));
       const next = schedule.launches[0]?.runId;
       const id = ["low-a", "low-b", "urgent"].find((candidate) => runIdFor(urn(candidate)) === next);
       if (id === undefined) throw new Error("nothing launched after a release");

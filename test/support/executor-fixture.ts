@@ -17,6 +17,7 @@ import type { PoolSettings } from "../../functions/core/pool.js";
 import { PoolSettings as PoolSettingsSchema } from "../../functions/core/pool.js";
 import type { TaskStateChangeEvent } from "../../functions/core/task-state-change-event.js";
 import { createDispatchHandler } from "../../functions/handlers/dispatch-request.js";
+import { createTaskStateChangeHandler } from "../../functions/handlers/task-state-change.js";
 import { pinEcsTaskStatus } from "../../functions/local/moto-server.js";
 import { type LocalStack, provisionLocalStack } from "../../functions/local/provision-local-stack.js";
 import { startStubGms } from "./stub-gms.js";
@@ -95,6 +96,13 @@ export async function createFixture(
         containers: [{ name: "ingestion", lastStatus: "RUNNING" }],
         ...detail,
       });
+    },
+    /** Ends a run the way production does: its task stops with exit 0 and the STOPPED event reaches the handler. */
+    async finishTask(runId: string, withDeps: ExecutorDeps = deps) {
+      const outcome = await createTaskStateChangeHandler(withDeps)(await this.stoppedEvent(runId));
+      if (outcome.kind !== "stopped")
+        throw new Error(`the STOPPED event of ${runId} was ignored: ${JSON.stringify(outcome)}`);
+      return outcome.result;
     },
     /** The real ECS launcher with some of its methods replaced (a class instance cannot be spread). */
     launcherWith(overrides: Partial<TaskLauncher>): TaskLauncher {
