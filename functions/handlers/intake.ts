@@ -6,6 +6,11 @@ import { type PublishPoolsReport, publishPools } from "../app/intake-publish-poo
 /** Never start a poll with less than this left: a poll is a scroll plus a few writes and sends. */
 export const INTAKE_POLL_MARGIN_MS = 5_000;
 
+/** Every poll of an invocation failed: surfaced as a Lambda error so the intake-errors alarm sees it. */
+export class IntakeUnavailableError extends Error {
+  override readonly name = "IntakeUnavailableError" as const;
+}
+
 export type IntakeInvocationReport = IntakeLoopReport & { publish?: PublishPoolsReport };
 
 /**
@@ -45,6 +50,11 @@ export function createIntakeHandler(
       errors: report.polls.reduce((n, p) => n + p.errors.length, 0),
       skippedForTime: report.skippedForTime,
     });
+    if (report.polls.length === 0 && report.failures.length > 0) {
+      throw new IntakeUnavailableError(
+        `all ${report.failures.length} polls of this invocation failed; the first: ${report.failures[0]}`,
+      );
+    }
     return { ...report, ...(publish === undefined ? {} : { publish }) };
   };
 }

@@ -53,7 +53,12 @@ describe("alarms", () => {
   it("Lambda errors, one alarm per function", () => {
     const errors = alarmOn("AWS/Lambda", "Errors");
     const functions = errors.map((a) => (a.Dimensions as { Value: unknown }[])[0]?.Value);
-    for (const id of ["DispatchLambdaFunction", "TaskStateChangeLambdaFunction", "ReconcileLambdaFunction"]) {
+    for (const id of [
+      "DispatchLambdaFunction",
+      "TaskStateChangeLambdaFunction",
+      "ReconcileLambdaFunction",
+      "IntakeLambdaFunction",
+    ]) {
       expect(functions.some((value) => refersTo(value, id))).toBe(true);
     }
   });
@@ -65,7 +70,7 @@ describe("alarms", () => {
   });
 
   it("every alarm notifies the stage's topic, and says so when it recovers", () => {
-    expect(alarms).toHaveLength(7);
+    expect(alarms).toHaveLength(8);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: "AlarmTopic" }]);
       expect(alarm.OKActions).toEqual([{ Ref: "AlarmTopic" }]);
@@ -74,6 +79,21 @@ describe("alarms", () => {
     expect(resource(template, "AlarmTopic").Properties.Subscription).toEqual([
       { Protocol: "email", Endpoint: "oncall@example.com" },
     ]);
+  });
+});
+
+describe("intake", () => {
+  it("a failed minute is not retried (the next one polls), and three failed minutes raise its alarm", () => {
+    const config = resourcesOfType(template, "AWS::Lambda::EventInvokeConfig").filter(([, c]) =>
+      refersTo(c.Properties.FunctionName, "IntakeLambdaFunction"),
+    );
+    expect(config.map(([, c]) => c.Properties.MaximumRetryAttempts)).toEqual([0]);
+    const [alarm] = alarms.filter((a) => a.AlarmName === "dhx-ci-intake-errors");
+    expect(alarm).toMatchObject({ Period: 60, EvaluationPeriods: 3, Threshold: 0, MetricName: "Errors" });
+    const timeline = resourcesOfType(template, "AWS::Logs::QueryDefinition")
+      .map(([, q]) => q.Properties)
+      .find((q) => String(q.Name).includes("one run's timeline"));
+    expect(((timeline?.LogGroupNames ?? []) as unknown[]).some((g) => refersTo(g, "IntakeLogGroup"))).toBe(true);
   });
 });
 
