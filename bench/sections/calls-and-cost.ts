@@ -103,7 +103,7 @@ export async function measureCallsAndCost(executor: LocalExecutor, options: Benc
     });
     intakeNotes.push(
       `every ${interval} s: ${intake.calls.length} AWS calls, ${intake.gmsRequests} GMS requests and ` +
-        `${fixed(intake.billedMs / 1000, 1)} s billed per minute`,
+        `${fixed(intake.billedMs, 0)} ms billed per minute`,
     );
   }
   const problems: string[] = [];
