@@ -115,14 +115,16 @@ export class LocalTaskLauncher implements TaskLauncher {
       task.stoppedReason = `CannotStartContainerError: ${error.message}`;
     });
     child.once("close", (code, signal) => {
-      task.lastStatus = "STOPPED";
-      // A process killed by a signal reports 128 + its number, as a container's exit code does.
-      task.exitCode = code ?? 128 + signalNumber(signal);
-      task.stopCode ??= "EssentialContainerExited";
-      task.stoppedReason ??= "Essential container in task exited";
-      log.end();
-      this.emit(task, 5);
-      resolveExited();
+      // STOPPED only once the output is on disk: its handler reads the log's tail.
+      log.end(() => {
+        task.lastStatus = "STOPPED";
+        // A process killed by a signal reports 128 + its number, as a container's exit code does.
+        task.exitCode = code ?? 128 + signalNumber(signal);
+        task.stopCode ??= "EssentialContainerExited";
+        task.stoppedReason ??= "Essential container in task exited";
+        this.emit(task, 5);
+        resolveExited();
+      });
     });
     return { kind: "response", taskArns: [taskArn], failures: [] };
   }

@@ -57,7 +57,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 describe("local mode", () => {
   it("runs six sample runs of mixed weights within the pool's budget, each to SUCCESS with the CLI's report", async () => {
-    const weights = ["0.5", "0.25", "0.25", "1", "0.5", "0.5"];
+    // Mixed weights adding up to 2: the budget is used in full and some runs must wait for it.
+    const weights = ["0.5", "0.25", "0.25", "0.25", "0.5", "0.25"];
     const runIds: string[] = [];
     for (const weight of weights) {
       const submitted = await dhxJson<{ runId: string }>("submit", SAMPLE_RECIPE, "--pool", "e2e", "--weight", weight);
@@ -90,7 +91,7 @@ describe("local mode", () => {
     expect(sawWaiting).toBe(true);
 
     // The runs themselves (a Scan is no snapshot, so from each run's history): the weights held at every moment
-    // a run acquired its weight add up to at most 1, and the weight-1 run ran alone.
+    // a run acquired its weight add up to at most 1.
     const details = await Promise.all(runIds.map((id) => dhxJson<RunDetail>("status", id)));
     const held = details.map(({ run }) => ({
       weightMicro: run.weightMicro,
@@ -100,7 +101,6 @@ describe("local mode", () => {
     for (const start of held) {
       const overlapping = held.filter((h) => h.from <= start.from && start.from < h.to);
       expect(overlapping.reduce((sum, h) => sum + h.weightMicro, 0)).toBeLessThanOrEqual(1_000_000);
-      if (start.weightMicro === 1_000_000) expect(overlapping).toHaveLength(1);
     }
 
     for (const runId of runIds) {
