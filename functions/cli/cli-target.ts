@@ -31,6 +31,8 @@ export type CliTarget = {
   deadLetterQueueUrl(): Promise<string>;
   /** Local mode's files; undefined for a stage. */
   local?: LocalModeState;
+  /** A stage's GMS, from its settings (submit --source). */
+  gms?: { url: string; tokenSecretArn: string; region: string };
   /** Where a stage's task logs are (awslogs: <prefix>/<container>/<task id>). */
   runLogs: { logGroup: string; streamPrefix: string; containerName: string };
 };
@@ -79,8 +81,9 @@ export function resolveTarget(
 
 function stageTarget(stage: string): CliTarget {
   let region: string;
+  let gms: { url: string; tokenSecretArn: string };
   try {
-    region = readStageConfig(stage, STAGES_DIR).region;
+    ({ region, gms } = readStageConfig(stage, STAGES_DIR));
   } catch (error) {
     if (error instanceof StageConfigError) throw new UsageError(`unknown stage: ${error.message}`);
     throw error;
@@ -109,6 +112,7 @@ function stageTarget(stage: string): CliTarget {
     logs: new CloudWatchLogsClient({ region }),
     intakeQueueUrl: queueUrl(`${prefix}-intake`),
     deadLetterQueueUrl: queueUrl(`${prefix}-intake-dlq`),
+    gms: { ...gms, region },
     runLogs: { logGroup: `/${prefix}/runs`, streamPrefix: "run", containerName: LOCAL_CONTAINER_NAME },
   };
 }

@@ -14,6 +14,7 @@ import { readRunLog } from "./commands/logs-command.js";
 import { POOL_SETTING_FLAGS, poolsCommand } from "./commands/pools-command.js";
 import { findRunId, formatRunDetail, formatStatus, readRunDetail, readStatus } from "./commands/status-command.js";
 import { cancelCommand, submitCommand } from "./commands/submit-command.js";
+import { submitSourceCommand } from "./commands/submit-source-command.js";
 import { watchCommand } from "./commands/watch-command.js";
 
 export { UsageError } from "./cli-output.js";
@@ -24,6 +25,8 @@ commands:
   local                          run local mode in the foreground (same as npm start; dhx local --help)
   submit <recipe.yml>            a run of this recipe [--pool ID] [--weight 0.5] [--memory 2GiB|KiB]
                                  [--priority N] [--cli-version V] [--task RUN_INGEST|TEST_CONNECTION]
+  submit --source <source URN>   run an ingestion source now through GMS (DATAHUB_GMS_URL/_TOKEN, or the
+                                 stage's GMS); the stage's intake picks the request up
   status [run]                   runs and pools (pool, state, weight, Fargate size, waited, ran, outcome,
                                  why a run waits); with a run: its detail, report and history
   watch                          the live view [--interval SECONDS] [--until-idle]
@@ -80,7 +83,7 @@ export async function runCli(
   }
   const target = resolveTarget({ table: values.table, stage: values.stage }, env);
   try {
-    await runCommand(target, noun, verb, rest, values, out, print, cliOptions);
+    await runCommand(target, noun, verb, rest, values, out, print, cliOptions, env);
   } catch (error) {
     if ((error as { name?: string }).name === "ResourceNotFoundException") {
       throw new UsageError(`${target.label}: table ${target.tableName} does not exist here; is it deployed?`);
@@ -98,12 +101,23 @@ async function runCommand(
   out: Output,
   print: (json: unknown, text: string) => void,
   cliOptions: CliOptions,
+  env: Record<string, string | undefined>,
 ): Promise<void> {
   switch (noun) {
     case "pools":
       await poolsCommand(target, verb, rest[0], values, print);
       return;
     case "submit": {
+      if (values.source !== undefined) {
+        if (verb !== undefined) throw new UsageError("submit takes a recipe file or --source, not both");
+        const submitted = await submitSourceCommand(target, values.source, env);
+        print(
+          submitted,
+          `GMS ${submitted.gmsUrl} created ${submitted.executionRequestUrn} (run ${submitted.runId}); ` +
+            "the stage's intake picks it up on its next poll",
+        );
+        return;
+      }
       if (verb === undefined) throw new UsageError("submit needs a recipe file: dhx submit <recipe.yml>");
       if (rest.length > 0) throw new UsageError(`submit takes one recipe file, got also ${rest.join(" ")}`);
       const submitted = await submitCommand(target, {
@@ -203,6 +217,7 @@ function parse(argv: string[]) {
       json: { type: "boolean", default: false },
       help: { type: "boolean" },
       pool: { type: "string" },
+      source: { type: "string" },
       weight: { type: "string" },
       memory: { type: "string" },
       priority: { type: "string" },

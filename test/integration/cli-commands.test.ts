@@ -12,7 +12,7 @@ import { ConfigError } from "../../functions/core/errors.js";
 import { runIdFor } from "../../functions/core/plan-run.js";
 import { type LocalModeState, writeLocalModeState } from "../../functions/local/local-mode-state.js";
 import { localLogPath } from "../../functions/local/local-task-launcher.js";
-import { createFixture, type Fixture, runMessage } from "../support/executor-fixture.js";
+import { createFixture, type Fixture, GMS_TOKEN, runMessage } from "../support/executor-fixture.js";
 
 /**
  * Every dhx command against the fixture's moto, as against a running local mode: the state file local mode
@@ -115,6 +115,55 @@ describe("dhx submit", () => {
     const args = argv.map((a) => (a === "RECIPE" ? recipe : a));
     await expect(cli.dhx(...args)).rejects.toThrow(UsageError);
     await expect(cli.dhx(...args)).rejects.toThrow(message);
+    expect(await cli.takeIntake()).toEqual([]);
+  });
+});
+
+describe("dhx submit --source", () => {
+  const SOURCE = "urn:li:dataHubIngestionSource:nightly-file";
+
+  it("asks GMS to run the ingestion source now, as DataHub's UI does, and names the request it created", async () => {
+    const fx = await createFixture();
+    const cli = await localCli(fx);
+    fx.gms.putIngestionSource(SOURCE, { recipe: { source: { type: "file" } }, executorId: "main" });
+    let text = "";
+    const env = { ...cli.env, DATAHUB_GMS_URL: fx.gms.url, DATAHUB_GMS_TOKEN: GMS_TOKEN };
+    await runCli(["--json", "submit", "--source", SOURCE], env, { write: (t) => (text += t) });
+    const submitted = JSON.parse(text) as { executionRequestUrn: string; runId: string };
+    expect(submitted.executionRequestUrn).toMatch(/^urn:li:dataHubExecutionRequest:[0-9a-f-]{36}$/);
+    expect(submitted.runId).toBe(runIdFor(submitted.executionRequestUrn));
+    expect(fx.gms.requests.filter((r) => r.path.startsWith("/api/graphql"))).toHaveLength(1);
+    // Nothing goes on the intake queue directly: the intake polls GMS for it.
+    expect(await cli.takeIntake()).toEqual([]);
+  });
+
+  it.each<[string[], Record<string, string>, RegExp]>([
+    [["submit", "--source", SOURCE], {}, /submit --source needs a GMS: set DATAHUB_GMS_URL and DATAHUB_GMS_TOKEN/],
+    [["submit", "--source", SOURCE], { DATAHUB_GMS_URL: "GMS" }, /DATAHUB_GMS_TOKEN is not set/],
+    [
+      ["submit", "--source", "urn:li:corpuser:x"],
+      { DATAHUB_GMS_URL: "GMS", DATAHUB_GMS_TOKEN: GMS_TOKEN },
+      /is not an ingestion source URN/,
+    ],
+    [
+      ["submit", "--source", SOURCE],
+      { DATAHUB_GMS_URL: "ftp://gms", DATAHUB_GMS_TOKEN: GMS_TOKEN },
+      /GMS URL ftp:\/\/gms: /,
+    ],
+    [
+      ["submit", "--source", SOURCE],
+      { DATAHUB_GMS_URL: "GMS", DATAHUB_GMS_TOKEN: GMS_TOKEN },
+      /Failed to find ingestion source with urn urn:li:dataHubIngestionSource:nightly-file/,
+    ],
+    [["submit", "recipe.yml", "--source", SOURCE], {}, /submit takes a recipe file or --source, not both/],
+  ])("refuses %j (%j)", async (argv, extra, message) => {
+    const fx = await createFixture();
+    const cli = await localCli(fx);
+    const env = {
+      ...cli.env,
+      ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, v === "GMS" ? fx.gms.url : v])),
+    };
+    await expect(runCli(argv, env, { write: () => {} })).rejects.toThrow(message);
     expect(await cli.takeIntake()).toEqual([]);
   });
 });
