@@ -248,6 +248,8 @@ function firstPositional(argv: string[]): number {
 
 /** The process's entry: exit 2 with the message for a usage error, 1 with the error for anything else. */
 export async function main(): Promise<void> {
+  // The SDK's notice that later versions will need Node 22 is not the operator's to act on on every command.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   try {
     const argv = process.argv.slice(2);
     // Only the long-running commands take Ctrl-C as "stop cleanly"; the others just end.

@@ -197,6 +197,8 @@ function taskEnvironment(dir: string, endpoint: string, stage: string, tableName
     AWS_ENDPOINT_URL: endpoint,
     ...LOCAL_AWS_ENV,
     DATAHUB_TELEMETRY_ENABLED: "false",
+    // Not the run's concern: the SDK's notice that its later versions will need Node 22.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     DHX_STAGE: stage,
     DHX_TABLE_NAME: tableName,
     // provisionLocalStack names stage secrets dhx-<stage>/<NAME>.

@@ -125,6 +125,7 @@ export function stopSignal(): AbortSignal {
 }
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"))) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   runLocalMode(process.argv.slice(2), process.env, process.stdout, stopSignal()).catch((error: unknown) => {
     process.stderr.write(`local mode failed: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
