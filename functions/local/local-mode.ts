@@ -160,8 +160,15 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
 
     let stopping = false;
     const intake = pollIntake(clients.sqs, stack.intakeQueueUrl, dispatch, () => stopping, logger);
+    // One pass at a time, as the scheduled Lambda's reserved concurrency of one keeps it on AWS.
+    let reconciling: Promise<unknown> | undefined;
     const reconcileTimer = setInterval(() => {
-      reconcile().catch((error: unknown) => logger.error("reconcile pass failed", { error: String(error) }));
+      if (reconciling !== undefined) return;
+      reconciling = reconcile()
+        .catch((error: unknown) => logger.error("reconcile pass failed", { error: String(error) }))
+        .finally(() => {
+          reconciling = undefined;
+        });
     }, config.reconcileIntervalSeconds * 1000);
 
     return {
@@ -172,6 +179,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
         stopping = true;
         clearInterval(reconcileTimer);
         await intake;
+        await reconciling;
         await launcher.stopAll("dhx: local mode is stopping");
         await events.drained();
         await launcher.stopAll("dhx: local mode is stopping");
