@@ -13,7 +13,14 @@ import { z } from "zod";
 import { buildEntrypoint } from "../../task-image/build-entrypoint.js";
 import { LocalStatusLog } from "../adapters/local-status/local-status-log.js";
 import type { ExecutorDeps } from "../app/executor-deps.js";
+import { pollIntake as pollGmsIntake } from "../app/intake-poll.js";
 import { createExecutorDeps } from "../config/create-aws-deps.js";
+import {
+  createIntakeDeps,
+  INTAKE_CLAIM_LEASE_MS,
+  INTAKE_MAX_PAGES,
+  INTAKE_PAGE_SIZE,
+} from "../config/intake-config.js";
 import { ConfigError } from "../core/errors.js";
 import { PoolId, PoolSettings } from "../core/pool.js";
 import type { TaskStateChangeEvent } from "../core/task-state-change-event.js";
@@ -35,6 +42,14 @@ const LocalModeConfig = z.object({
   stage: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, "a stage is lower-case letters, digits and '-'"),
   pools: z.array(PoolSettings.partial().extend({ id: PoolId })).min(1, "local mode needs at least one pool"),
   reconcileIntervalSeconds: z.number().positive().max(3600),
+  /** With a GMS: how often the intake asks it for new execution requests of local mode's pools. */
+  intakePollIntervalSeconds: z.number().positive().max(3600),
+  /** With a GMS: how far back the intake looks for requests (on AWS: DHX_INTAKE_LOOKBACK_MINUTES). */
+  intakeLookbackMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60),
   secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
 });
 export type LocalModeConfig = z.infer<typeof LocalModeConfig>;
@@ -171,6 +186,38 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
         });
     }, config.reconcileIntervalSeconds * 1000);
 
+    // With a GMS, the intake Lambda's polls too: DataHub's "Run" (or dhx submit --source) reaches local mode.
+    let gmsPolling: Promise<unknown> | undefined;
+    let gmsTimer: NodeJS.Timeout | undefined;
+    if (stack.config.gms !== undefined) {
+      const intakeDeps = createIntakeDeps(
+        {
+          stage: stack.config.stage,
+          tableName: stack.config.tableName,
+          intakeQueueUrl: stack.intakeQueueUrl,
+          gms: stack.config.gms,
+          settings: {
+            lookbackMs: config.intakeLookbackMinutes * 60_000,
+            pageSize: INTAKE_PAGE_SIZE,
+            maxPages: INTAKE_MAX_PAGES,
+            claimLeaseMs: INTAKE_CLAIM_LEASE_MS,
+          },
+        },
+        clients,
+        logger,
+      );
+      const poll = () => {
+        if (gmsPolling !== undefined) return;
+        gmsPolling = pollGmsIntake(intakeDeps)
+          .catch((error: unknown) => logger.error("GMS intake poll failed", { error: String(error) }))
+          .finally(() => {
+            gmsPolling = undefined;
+          });
+      };
+      poll();
+      gmsTimer = setInterval(poll, config.intakePollIntervalSeconds * 1000);
+    }
+
     return {
       state,
       deps,
@@ -178,8 +225,10 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       stop: async () => {
         stopping = true;
         clearInterval(reconcileTimer);
+        if (gmsTimer !== undefined) clearInterval(gmsTimer);
         await intake;
         await reconciling;
+        await gmsPolling;
         await launcher.stopAll("dhx: local mode is stopping");
         await events.drained();
         await launcher.stopAll("dhx: local mode is stopping");

@@ -16,7 +16,14 @@ it("reports a sample run's statuses to GMS, with its token, in DataHub's shapes"
   const dir = mkdtempSync(join(tmpdir(), "dhx-local-gms-"));
   const local = await startLocalMode({
     dir,
-    config: { stage: "gms", pools: [{ id: "gms" }], reconcileIntervalSeconds: 5, secrets: {} },
+    config: {
+      stage: "gms",
+      pools: [{ id: "gms" }],
+      reconcileIntervalSeconds: 5,
+      intakePollIntervalSeconds: 1,
+      intakeLookbackMinutes: 10,
+      secrets: {},
+    },
     gms: { url: gms.url, token },
     logger: new Logger({ serviceName: "local-mode-gms", logLevel: "WARN" }),
   });
@@ -27,13 +34,37 @@ it("reports a sample run's statuses to GMS, with its token, in DataHub's shapes"
     await runCli(["--json", "submit", SAMPLE_RECIPE], { DHX_LOCAL_DIR: dir }, { write: (t) => (text += t) });
     const { executionRequestUrn, runId } = JSON.parse(text) as { executionRequestUrn: string; runId: string };
 
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + 150_000;
     while (!gms.resultWrites(executionRequestUrn).includes("SUCCESS")) {
       if (Date.now() > deadline) throw new Error(`no SUCCESS at GMS: ${gms.resultWrites(executionRequestUrn)}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(gms.resultWrites(executionRequestUrn)).toEqual(["RUNNING", "SUCCESS"]);
     // The stub checks every body against DataHub's shapes and the token; it saw nothing wrong.
+    expect(gms.violations).toEqual([]);
+
+    // DataHub's "Run" on an ingestion source (here through dhx submit --source): GMS creates the request, local
+    // mode's intake poll finds it for pool "gms" and runs it.
+    const source = "urn:li:dataHubIngestionSource:local-sample";
+    gms.putIngestionSource(source, {
+      recipe: {
+        source: { type: "file", config: { path: "functions/local/sample/sample-metadata.json" } },
+        sink: { type: "console" },
+      },
+      executorId: "gms",
+    });
+    text = "";
+    await runCli(
+      ["--json", "submit", "--source", source],
+      { DHX_LOCAL_DIR: dir, DATAHUB_GMS_TOKEN: token },
+      { write: (t) => (text += t) },
+    );
+    const fromSource = (JSON.parse(text) as { executionRequestUrn: string }).executionRequestUrn;
+    while (!gms.resultWrites(fromSource).includes("SUCCESS")) {
+      if (Date.now() > deadline) throw new Error(`no SUCCESS for the source's run: ${gms.resultWrites(fromSource)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(gms.resultWrites(fromSource)).toEqual(["RUNNING", "SUCCESS"]);
     expect(gms.violations).toEqual([]);
 
     text = "";

@@ -24,6 +24,8 @@ beforeAll(async () => {
       stage: "e2e",
       pools: [{ id: "e2e", ingestionMaxWorkers: 4 }],
       reconcileIntervalSeconds: 2,
+      intakePollIntervalSeconds: 10,
+      intakeLookbackMinutes: 10,
       secrets: {},
     },
     logger: new Logger({ serviceName: "local-mode-e2e", logLevel: "WARN" }),
