@@ -93,8 +93,10 @@ export async function measureDispatchThroughput(
       `dispatchers (100% = one core). Its simplest call alone (GetItem on a pool) runs at ${fixed(ceiling.serial, 0)}/s ` +
       `from one caller and ${fixed(ceiling.concurrent, 0)}/s from 8; the dispatch mix (transactions, queue queries) ` +
       "costs it more per call. Each batch's 10 records already run concurrently inside one invocation (Powertools " +
-      "BatchProcessor), so one dispatcher keeps moto as busy as eight: more dispatchers cannot add throughput " +
-      "here. On AWS the limit is each pool's counter item (about 1,000 writes/s) and RunTask's 20 calls/s.",
+      "BatchProcessor); more dispatchers add only what moto has left (moto busy " +
+      `${fixed(one.motoBusy * 100, 0)}% with one, ${fixed(((runs.at(-1) as Run).motoBusy ?? Number.NaN) * 100, 0)}% ` +
+      "with eight; the rest of a core goes to this Node process and the machine's other work). On AWS the limit " +
+      "is each pool's counter item (about 1,000 writes/s) and RunTask's 20 calls/s.",
     "",
     "Work per message as the queues grow (one dispatcher; depth = runs waiting in all pools when the batch came):",
     "",
