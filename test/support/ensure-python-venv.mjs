@@ -16,8 +16,12 @@ const venvs = [
   { dir: ".venv-cfn", requirements: "test/support/requirements-cfn.txt" },
 ];
 
+// `--only .venv` makes just that one (local mode and the demo need no template checkers).
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+
 checkPython();
 for (const { dir, requirements } of venvs) {
+  if (only !== undefined && dir !== only) continue;
   const file = join(root, requirements);
   if (!existsSync(file)) continue;
   ensureVenv(join(root, dir), file);
