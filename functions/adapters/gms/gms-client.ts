@@ -1,7 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { z } from "zod";
 import type { ExecutionResultValue } from "../../core/execution-result.js";
-import { classifyGmsAnswer, classifyGmsTransportFailure, type GmsOperation } from "./classify-gms-answer.js";
+import { classifyGmsAnswer, type GmsOperation } from "./classify-gms-answer.js";
 import { GmsRejectedError } from "./gms-errors.js";
 import type { DataHubStatusApi, ExecutorStatusReport, KillSignal } from "./gms-port.js";
 import {
@@ -15,6 +15,7 @@ import {
   remoteExecutorUrn,
 } from "./gms-requests.js";
 import type { TokenProvider } from "./gms-token-provider.js";
+import { exchangeWithGms } from "./gms-transport.js";
 
 export const GMS_DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -125,42 +126,20 @@ export class GmsClient implements DataHubStatusApi {
     options: { absentOn404?: boolean } = {},
   ): Promise<Answer | undefined> {
     const { operation } = context;
-    let token = await this.options.token();
-    let answer = await this.exchange(build(token), operation, token);
-    if (answer.status === 401) {
-      // A rotated token: read the secret again and try once more; a second 401 is final.
-      this.options.logger?.warn("GMS refused the token; retrying once with a freshly read one", context);
-      token = await this.options.token({ fresh: true });
-      answer = await this.exchange(build(token), operation, token);
-    }
+    const answer = await exchangeWithGms(
+      {
+        token: this.options.token,
+        timeoutMs: this.timeoutMs,
+        ...(this.options.logger === undefined ? {} : { logger: this.options.logger }),
+      },
+      operation,
+      build,
+      context,
+    );
     if (options.absentOn404 === true && answer.status === 404) return undefined;
     const verdict = classifyGmsAnswer(answer, operation);
     if (!verdict.ok) throw verdict.error;
     return answer;
-  }
-
-  private async exchange(request: GmsRequest, operation: GmsOperation, token: string) {
-    let response: Response;
-    let body: string;
-    try {
-      response = await fetch(request.url, {
-        method: request.method,
-        headers: request.headers,
-        ...(request.body === undefined ? {} : { body: request.body }),
-        // A redirect means a wrong URL (e.g. the web app's login page): classify it, do not follow it.
-        redirect: "manual",
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      body = await response.text();
-    } catch (error) {
-      throw classifyGmsTransportFailure(error, operation, this.timeoutMs);
-    }
-    return {
-      status: response.status,
-      // Error messages quote GMS's answer: make sure the token can never ride along.
-      body: token === "" ? body : body.split(token).join("***"),
-      retryAfter: response.headers.get("retry-after"),
-    };
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type IngestionSourceRunner,
   type PoolState,
 } from "../../app/intake-ports.js";
-import { classifyGmsAnswer, classifyGmsTransportFailure, type GmsOperation } from "./classify-gms-answer.js";
+import { classifyGmsAnswer, type GmsOperation } from "./classify-gms-answer.js";
 import { GMS_DEFAULT_TIMEOUT_MS } from "./gms-client.js";
 import { GmsRejectedError } from "./gms-errors.js";
 import {
@@ -20,6 +20,7 @@ import {
 } from "./gms-intake-requests.js";
 import type { GmsRequest } from "./gms-requests.js";
 import type { TokenProvider } from "./gms-token-provider.js";
+import { exchangeWithGms, type GmsAnswer } from "./gms-transport.js";
 
 const aspect = <T extends z.ZodType>(value: T) => z.object({ value }).optional();
 
@@ -41,7 +42,7 @@ const GraphqlAnswer = z.object({
   errors: z.array(z.object({ message: z.string() })).optional(),
 });
 
-type Answer = { status: number; body: string; retryAfter: string | null };
+type Answer = GmsAnswer;
 
 /** The intake's GMS calls: the entity scroll, GraphQL "run now" and pool publishing, with global fetch. */
 export class GmsIntakeClient implements ExecutionRequestFeed, IngestionSourceRunner, ExecutorPoolPublisher {
@@ -123,38 +124,16 @@ export class GmsIntakeClient implements ExecutionRequestFeed, IngestionSourceRun
     assertOk(answer, "write");
   }
 
-  private async call(operation: GmsOperation, build: (token: string) => GmsRequest): Promise<Answer> {
-    let token = await this.options.token();
-    let answer = await this.exchange(build(token), operation, token);
-    if (answer.status === 401) {
-      // A rotated token: read the secret again and try once more; a second 401 is final.
-      this.options.logger?.warn("GMS refused the token; retrying once with a freshly read one");
-      token = await this.options.token({ fresh: true });
-      answer = await this.exchange(build(token), operation, token);
-    }
-    return answer;
-  }
-
-  private async exchange(request: GmsRequest, operation: GmsOperation, token: string): Promise<Answer> {
-    let response: Response;
-    let body: string;
-    try {
-      response = await fetch(request.url, {
-        method: request.method,
-        headers: request.headers,
-        ...(request.body === undefined ? {} : { body: request.body }),
-        redirect: "manual",
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      body = await response.text();
-    } catch (error) {
-      throw classifyGmsTransportFailure(error, operation, this.timeoutMs);
-    }
-    return {
-      status: response.status,
-      body: token === "" ? body : body.split(token).join("***"),
-      retryAfter: response.headers.get("retry-after"),
-    };
+  private call(operation: GmsOperation, build: (token: string) => GmsRequest): Promise<Answer> {
+    return exchangeWithGms(
+      {
+        token: this.options.token,
+        timeoutMs: this.timeoutMs,
+        ...(this.options.logger === undefined ? {} : { logger: this.options.logger }),
+      },
+      operation,
+      build,
+    );
   }
 }
 
