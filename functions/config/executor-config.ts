@@ -1,7 +1,6 @@
 import { z } from "zod";
 import type { LaunchSettings } from "../adapters/ecs/run-task-request.js";
-import { ConfigError } from "../core/errors.js";
-import { parseGmsUrl } from "../core/gms-url.js";
+import { gmsUrlSetting, parseEnv } from "./parse-env.js";
 
 const nonEmpty = z.string().trim().min(1);
 const commaList = z
@@ -48,21 +47,8 @@ export type ExecutorConfig = {
 };
 
 export function loadExecutorConfig(env: Record<string, string | undefined>): ExecutorConfig {
-  const parsed = ExecutorEnv.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = issue.path.join(".");
-      return env[name] === undefined ? `${name} is not set` : `${name}: ${issue.message}`;
-    });
-    throw new ConfigError(`executor configuration is incomplete: ${problems.join("; ")}`);
-  }
-  const e = parsed.data;
-  let gmsUrl: string;
-  try {
-    gmsUrl = parseGmsUrl(e.DHX_GMS_URL);
-  } catch (error) {
-    throw new ConfigError(`executor configuration is wrong: DHX_GMS_URL: ${(error as Error).message}`);
-  }
+  const e = parseEnv(ExecutorEnv, env, "executor");
+  const gmsUrl = gmsUrlSetting(e.DHX_GMS_URL, "executor");
   return {
     stage: e.DHX_STAGE,
     tableName: e.DHX_TABLE_NAME,

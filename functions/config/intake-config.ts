@@ -10,9 +10,8 @@ import { createGmsTokenProvider } from "../adapters/gms/gms-token-provider.js";
 import { SecretsManagerSecretReader } from "../adapters/secrets-manager/secrets-manager-secret-reader.js";
 import { SqsIntakeQueue } from "../adapters/sqs/intake-queue-sender.js";
 import type { IntakeDeps, IntakeSettings } from "../app/intake-ports.js";
-import { ConfigError } from "../core/errors.js";
-import { parseGmsUrl } from "../core/gms-url.js";
 import { documentClient } from "./create-aws-deps.js";
+import { gmsUrlSetting, parseEnv } from "./parse-env.js";
 
 const nonEmpty = z.string().trim().min(1);
 const wholeNumber = (min: number, max: number) =>
@@ -47,21 +46,8 @@ export type IntakeConfig = {
 };
 
 export function loadIntakeConfig(env: Record<string, string | undefined>): IntakeConfig {
-  const parsed = IntakeEnv.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = issue.path.join(".");
-      return env[name] === undefined ? `${name} is not set` : `${name}: ${issue.message}`;
-    });
-    throw new ConfigError(`intake configuration is incomplete: ${problems.join("; ")}`);
-  }
-  const e = parsed.data;
-  let gmsUrl: string;
-  try {
-    gmsUrl = parseGmsUrl(e.DHX_GMS_URL);
-  } catch (error) {
-    throw new ConfigError(`intake configuration is wrong: DHX_GMS_URL: ${(error as Error).message}`);
-  }
+  const e = parseEnv(IntakeEnv, env, "intake");
+  const gmsUrl = gmsUrlSetting(e.DHX_GMS_URL, "intake");
   return {
     stage: e.DHX_STAGE,
     tableName: e.DHX_TABLE_NAME,

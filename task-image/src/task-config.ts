@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { TASK_ENV } from "../../functions/adapters/ecs/run-task-request.js";
-import { ConfigError } from "../../functions/core/errors.js";
+import { parseEnv } from "../../functions/config/parse-env.js";
 
 const nonEmpty = z.string().trim().min(1);
 const wholeNumber = (min: number, max: number) =>
@@ -57,15 +57,7 @@ export type TaskConfig = {
 };
 
 export function loadTaskConfig(env: Record<string, string | undefined>): TaskConfig {
-  const parsed = TaskEnv.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = issue.path.join(".");
-      return env[name] === undefined ? `${name} is not set` : `${name}: ${issue.message}`;
-    });
-    throw new ConfigError(`task configuration is incomplete: ${problems.join("; ")}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(TaskEnv, env, "task");
   return {
     runId: e[TASK_ENV.RUN_ID],
     executionRequestUrn: e[TASK_ENV.EXECUTION_REQUEST_URN],
