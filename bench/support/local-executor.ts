@@ -1,10 +1,10 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { type AttributeValue, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { EC2Client } from "@aws-sdk/client-ec2";
-import { ECSClient, StopTaskCommand } from "@aws-sdk/client-ecs";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { type AttributeValue, type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import { type ECSClient, StopTaskCommand } from "@aws-sdk/client-ecs";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 
 import type { Context, SQSEvent } from "aws-lambda";
 import { DynamoDbPoolStore } from "../../functions/adapters/dynamodb/dynamodb-pool-store.js";
@@ -17,7 +17,11 @@ import { createDispatchHandler } from "../../functions/handlers/dispatch-request
 import { createReconcileHandler } from "../../functions/handlers/reconcile.js";
 import { createTaskStateChangeHandler } from "../../functions/handlers/task-state-change.js";
 import { type MotoServer, pinEcsTaskStatus, startMotoServer } from "../../functions/local/moto-server.js";
-import { type LocalStack, provisionLocalStack } from "../../functions/local/provision-local-stack.js";
+import {
+  createLocalStackClients,
+  type LocalStack,
+  provisionLocalStack,
+} from "../../functions/local/provision-local-stack.js";
 import { type StubGms, startStubGms } from "../../test/support/stub-gms.js";
 import { AwsCallCounter, itemBytes, keyOf } from "./aws-call-counter.js";
 
@@ -104,14 +108,7 @@ export class LocalExecutor {
     process.env.AWS_SECRET_ACCESS_KEY = "bench";
     const gms = await startStubGms();
     gms.requireToken(GMS_TOKEN);
-    const clients: BenchClients = {
-      logs: new CloudWatchLogsClient({}),
-      dynamodb: new DynamoDBClient({}),
-      ecs: new ECSClient({}),
-      sqs: new SQSClient({}),
-      ec2: new EC2Client({}),
-      secrets: new SecretsManagerClient({}),
-    };
+    const clients: BenchClients = createLocalStackClients();
     const executor = new LocalExecutor(moto, gms, clients);
     executor.counter.attach(clients.dynamodb);
     executor.counter.attach(clients.ecs);

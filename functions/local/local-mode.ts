@@ -1,12 +1,7 @@
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { EC2Client } from "@aws-sdk/client-ec2";
-import { ECSClient } from "@aws-sdk/client-ecs";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -31,7 +26,7 @@ import { LOCAL_AWS_ENV, type LocalModeState, PROJECT_ROOT, writeLocalModeState }
 import { LocalRunLogs } from "./local-run-logs.js";
 import { LocalTaskLauncher } from "./local-task-launcher.js";
 import { type MotoServer, startMotoServer } from "./moto-server.js";
-import { provisionLocalStack } from "./provision-local-stack.js";
+import { createLocalStackClients, provisionLocalStack } from "./provision-local-stack.js";
 
 export const DEFAULT_LOCAL_CONFIG = join(PROJECT_ROOT, "functions", "local", "local-mode.yml");
 export const SAMPLE_RECIPE = join(PROJECT_ROOT, "functions", "local", "sample", "sample-recipe.yml");
@@ -110,14 +105,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
         secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
       },
     };
-    const clients = {
-      dynamodb: new DynamoDBClient(aws),
-      ecs: new ECSClient(aws),
-      sqs: new SQSClient(aws),
-      ec2: new EC2Client(aws),
-      secrets: new SecretsManagerClient(aws),
-      logs: new CloudWatchLogsClient(aws),
-    };
+    const clients = createLocalStackClients(aws);
     const stack = await provisionLocalStack(clients, {
       stage: config.stage,
       secrets: config.secrets,

@@ -1,9 +1,9 @@
-import { type CloudWatchLogsClient, CreateLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
-import { CreateTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DescribeSubnetsCommand, type EC2Client } from "@aws-sdk/client-ec2";
-import { CreateClusterCommand, type ECSClient, RegisterTaskDefinitionCommand } from "@aws-sdk/client-ecs";
-import { CreateSecretCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { CloudWatchLogsClient, CreateLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DescribeSubnetsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { CreateClusterCommand, ECSClient, RegisterTaskDefinitionCommand } from "@aws-sdk/client-ecs";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { executorTableDefinition } from "../adapters/dynamodb/table-definition.js";
 import type { ExecutorConfig } from "../config/executor-config.js";
 
@@ -15,6 +15,20 @@ export type LocalStackClients = {
   ec2: EC2Client;
   secrets: SecretsManagerClient;
 };
+
+/** One client per service the local stack needs; `config` points them elsewhere than AWS_ENDPOINT_URL if given. */
+export function createLocalStackClients(
+  config: ConstructorParameters<typeof DynamoDBClient>[0] = {},
+): LocalStackClients {
+  return {
+    dynamodb: new DynamoDBClient(config),
+    ecs: new ECSClient(config),
+    sqs: new SQSClient(config),
+    ec2: new EC2Client(config),
+    secrets: new SecretsManagerClient(config),
+    logs: new CloudWatchLogsClient(config),
+  };
+}
 
 export type LocalStack = {
   config: ExecutorConfig;

@@ -1,11 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { EC2Client } from "@aws-sdk/client-ec2";
-import { DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand, type Task } from "@aws-sdk/client-ecs";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { DescribeTasksCommand, ListTasksCommand, StopTaskCommand, type Task } from "@aws-sdk/client-ecs";
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { inject, onTestFinished } from "vitest";
@@ -19,7 +15,11 @@ import type { TaskStateChangeEvent } from "../../functions/core/task-state-chang
 import { createDispatchHandler } from "../../functions/handlers/dispatch-request.js";
 import { createTaskStateChangeHandler } from "../../functions/handlers/task-state-change.js";
 import { pinEcsTaskStatus } from "../../functions/local/moto-server.js";
-import { type LocalStack, provisionLocalStack } from "../../functions/local/provision-local-stack.js";
+import {
+  createLocalStackClients,
+  type LocalStack,
+  provisionLocalStack,
+} from "../../functions/local/provision-local-stack.js";
 import { startStubGms } from "./stub-gms.js";
 
 export const CANARY_SECRET_VALUE = "canary-5ecret-value-7f3a9d";
@@ -34,14 +34,7 @@ export async function createFixture(
   const endpoint = inject("motoEndpoint");
   await fetch(`${endpoint}/moto-api/reset`, { method: "POST" });
   await pinEcsTaskStatus(endpoint);
-  const clients = {
-    dynamodb: new DynamoDBClient({}),
-    ecs: new ECSClient({}),
-    sqs: new SQSClient({}),
-    ec2: new EC2Client({}),
-    secrets: new SecretsManagerClient({}),
-    logs: new CloudWatchLogsClient({}),
-  };
+  const clients = createLocalStackClients();
   // A stub GMS per test, strict about DataHub's shapes; the executor reaches it with a token from Secrets Manager.
   const gms = await startStubGms();
   onTestFinished(() => gms.close());
