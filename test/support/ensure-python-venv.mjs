@@ -3,11 +3,12 @@
 // Idempotent and quick when nothing changed: a stamp file in each venv records the hash of its requirements.
 //   .venv       test/support/requirements.txt        moto (the local AWS) and the DataHub CLI
 //   .venv-cfn   test/support/requirements-cfn.txt    template checkers (cfn-lint, checkov), kept apart for their pins
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const python = process.env.PYTHON ?? "python3";
@@ -20,12 +21,12 @@ const venvs = [
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
 
 checkPython();
-for (const { dir, requirements } of venvs) {
-  if (only !== undefined && dir !== only) continue;
-  const file = join(root, requirements);
-  if (!existsSync(file)) continue;
-  ensureVenv(join(root, dir), file);
-}
+// The venvs are independent: install them side by side (most of the time is waiting on PyPI).
+await Promise.all(
+  venvs
+    .filter(({ dir, requirements }) => (only === undefined || dir === only) && existsSync(join(root, requirements)))
+    .map(({ dir, requirements }) => ensureVenv(join(root, dir), join(root, requirements))),
+);
 
 function checkPython() {
   const version = execFileSync(python, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).toString().trim();
@@ -36,7 +37,7 @@ function checkPython() {
   }
 }
 
-function ensureVenv(venv, requirements) {
+async function ensureVenv(venv, requirements) {
   const stamp = join(venv, ".requirements-hash");
   const wanted = createHash("sha256").update(readFileSync(requirements)).digest("hex");
   if (existsSync(stamp) && readFileSync(stamp, "utf8").trim() === wanted) return;
@@ -45,8 +46,17 @@ function ensureVenv(venv, requirements) {
     execFileSync(python, ["-m", "venv", venv], { stdio: "inherit" });
   }
   console.log(`installing ${requirements} into ${venv}`);
-  execFileSync(join(venv, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", "-r", requirements], {
-    stdio: "inherit",
-  });
+  try {
+    await promisify(execFile)(
+      join(venv, "bin", "pip"),
+      ["install", "--quiet", "--disable-pip-version-check", "-r", requirements],
+      {
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+  } catch (error) {
+    console.error(`pip could not install ${requirements} into ${venv}:\n${error.stderr ?? error.message}`);
+    process.exit(1);
+  }
   writeFileSync(stamp, `${wanted}\n`);
 }
