@@ -1,10 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { type AttributeValue, type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-import type { EC2Client } from "@aws-sdk/client-ec2";
-import { type ECSClient, StopTaskCommand } from "@aws-sdk/client-ecs";
-import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { SQSClient } from "@aws-sdk/client-sqs";
+import { type AttributeValue, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { StopTaskCommand } from "@aws-sdk/client-ecs";
 
 import type { Context, SQSEvent } from "aws-lambda";
 import { DynamoDbPoolStore } from "../../functions/adapters/dynamodb/dynamodb-pool-store.js";
@@ -20,6 +16,7 @@ import { type MotoServer, pinEcsTaskStatus, startMotoServer } from "../../functi
 import {
   createLocalStackClients,
   type LocalStack,
+  type LocalStackClients,
   provisionLocalStack,
 } from "../../functions/local/provision-local-stack.js";
 import { type StubGms, startStubGms } from "../../test/support/stub-gms.js";
@@ -77,14 +74,7 @@ export function sqsEvent(bodies: { id: string; body: string }[]): SQSEvent {
 
 export const LAMBDA_CONTEXT = {} as Context;
 
-export type BenchClients = {
-  logs: CloudWatchLogsClient;
-  dynamodb: DynamoDBClient;
-  ecs: ECSClient;
-  sqs: SQSClient;
-  ec2: EC2Client;
-  secrets: SecretsManagerClient;
-};
+export type BenchClients = LocalStackClients;
 
 const GMS_TOKEN = "bench-gms-token";
 

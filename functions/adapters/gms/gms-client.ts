@@ -1,4 +1,3 @@
-import type { Logger } from "@aws-lambda-powertools/logger";
 import { z } from "zod";
 import type { ExecutionResultValue } from "../../core/execution-result.js";
 import { classifyGmsAnswer, type GmsOperation } from "./classify-gms-answer.js";
@@ -14,8 +13,7 @@ import {
   type GmsRequest,
   remoteExecutorUrn,
 } from "./gms-requests.js";
-import type { TokenProvider } from "./gms-token-provider.js";
-import { exchangeWithGms } from "./gms-transport.js";
+import { exchangeWithGms, type GmsClientOptions } from "./gms-transport.js";
 
 export const GMS_DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -53,16 +51,7 @@ export class GmsClient implements DataHubStatusApi {
   private readonly timeoutMs: number;
   private readonly now: () => number;
 
-  constructor(
-    private readonly options: {
-      /** Already normalised by parseGmsUrl. */
-      gmsUrl: string;
-      token: TokenProvider;
-      timeoutMs?: number;
-      now?: () => number;
-      logger?: Logger;
-    },
-  ) {
+  constructor(private readonly options: GmsClientOptions) {
     this.timeoutMs = options.timeoutMs ?? GMS_DEFAULT_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
   }

@@ -1,4 +1,3 @@
-import type { Logger } from "@aws-lambda-powertools/logger";
 import { z } from "zod";
 import {
   type ExecutionRequestFeed,
@@ -19,8 +18,7 @@ import {
   REMOTE_EXECUTOR_POOL_ENTITY,
 } from "./gms-intake-requests.js";
 import type { GmsRequest } from "./gms-requests.js";
-import type { TokenProvider } from "./gms-token-provider.js";
-import { exchangeWithGms, type GmsAnswer } from "./gms-transport.js";
+import { exchangeWithGms, type GmsAnswer, type GmsClientOptions } from "./gms-transport.js";
 
 const aspect = <T extends z.ZodType>(value: T) => z.object({ value }).optional();
 
@@ -49,15 +47,7 @@ export class GmsIntakeClient implements ExecutionRequestFeed, IngestionSourceRun
   private readonly timeoutMs: number;
   private readonly now: () => number;
 
-  constructor(
-    private readonly options: {
-      gmsUrl: string;
-      token: TokenProvider;
-      timeoutMs?: number;
-      now?: () => number;
-      logger?: Logger;
-    },
-  ) {
+  constructor(private readonly options: GmsClientOptions) {
     this.timeoutMs = options.timeoutMs ?? GMS_DEFAULT_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
   }

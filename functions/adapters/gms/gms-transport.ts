@@ -5,6 +5,16 @@ import type { TokenProvider } from "./gms-token-provider.js";
 
 export type GmsAnswer = { status: number; body: string; retryAfter: string | null };
 
+/** What every GMS client is made with. */
+export type GmsClientOptions = {
+  /** Already normalised by parseGmsUrl. */
+  gmsUrl: string;
+  token: TokenProvider;
+  timeoutMs?: number;
+  now?: () => number;
+  logger?: Logger;
+};
+
 /**
  * One HTTP exchange with GMS, shared by every GMS client: the token from its provider (read again once after a
  * 401, for a rotated token), no redirects followed (a redirect means a wrong URL: classified, not followed), a
